@@ -1,0 +1,104 @@
+/**
+ * The node's local HTTP API (fastify). It listens on loopback unless told otherwise; when it is
+ * given a token, every request must carry `Authorization: Bearer <token>`.
+ */
+import { timingSafeEqual, createHash } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { ApiAddress } from '../config.js'
+import { ListenError, describeSystemError } from '../errors.js'
+import type { SwarmNode } from '../swarm-node.js'
+
+export interface ApiServer {
+  url: string
+  close: () => Promise<void>
+}
+
+/** Each protocol adds its routes through one of these; the node registers them all. */
+export type RouteRegistrar = (app: FastifyInstance, node: SwarmNode) => void
+
+const statusSchema = {
+  response: {
+    200: {
+      type: 'object',
+      required: ['peerId', 'name', 'capabilities', 'addrs', 'peers', 'uptimeMs', 'version'],
+      properties: {
+        peerId: { type: 'string' },
+        name: { type: 'string' },
+        role: { type: 'string' },
+        capabilities: { type: 'array', items: { type: 'string' } },
+        addrs: { type: 'array', items: { type: 'string' } },
+        peers: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              peerId: { type: 'string' },
+              addrs: { type: 'array', items: { type: 'string' } },
+              latencyMs: { type: ['number', 'null'] }
+            }
+          }
+        },
+        uptimeMs: { type: 'number' },
+        version: { type: 'string' }
+      }
+    }
+  }
+}
+
+function digest (s: string): Buffer {
+  return createHash('sha256').update(s).digest()
+}
+
+/** Builds the fastify app without listening (tests use `inject`). */
+export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteRegistrar[] = []): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 })
+  const expected = token != null ? digest(token) : undefined
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (expected == null) return
+    const header = req.headers.authorization ?? ''
+    const m = /^Bearer (.+)$/.exec(header)
+    // Compare digests so the check takes the same time whatever the length of the guess.
+    if (m == null || !timingSafeEqual(digest(m[1] as string), expected)) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or wrong bearer token' })
+    }
+  })
+
+  app.setNotFoundHandler(async (req, reply) => {
+    await reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
+  })
+
+  app.setErrorHandler(async (err: { statusCode?: number, code?: string, message: string }, _req, reply) => {
+    const status = err.statusCode ?? 500
+    if (status >= 500) node.log.error({ err }, 'api request failed')
+    await reply.code(status).send({ error: err.code ?? (status >= 500 ? 'internal' : 'bad_request'), message: err.message })
+  })
+
+  app.get('/health', async () => ({ ok: true }))
+  app.get('/v1/status', { schema: statusSchema }, async () => node.status())
+  app.get('/metrics', async (_req, reply) => {
+    node.status() // refreshes gauges derived from live state
+    const text = await node.metrics.registry.metrics()
+    await reply.header('content-type', node.metrics.registry.contentType).send(text)
+  })
+
+  for (const register of extraRoutes) register(app, node)
+  return app
+}
+
+export async function startApi (node: SwarmNode, address: ApiAddress, token?: string): Promise<ApiServer> {
+  const app = buildApi(node, token)
+  try {
+    await app.listen({ host: address.host, port: address.port })
+  } catch (err) {
+    await app.close().catch(() => {})
+    throw new ListenError('the HTTP API', `${address.host}:${address.port}`, describeSystemError(err))
+  }
+  const bound = app.server.address() as AddressInfo
+  const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
+  return {
+    url: `http://${host}:${bound.port}`,
+    close: async () => { await app.close() }
+  }
+}

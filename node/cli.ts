@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * The `swarmnet` command. Usage errors and bad configuration exit with code 2 and one line on
+ * stderr; nothing a user can cause prints a stack trace.
+ */
+import { Command, CommanderError, Option } from 'commander'
+import { SwarmError } from './errors.js'
+import { VERSION } from './version.js'
+import { runNode } from './commands/run-node.js'
+import { runKeygen } from './commands/keygen.js'
+import { newSwarmKey } from './swarm-key.js'
+import { runLocal } from './commands/local.js'
+import type { RawLayer } from './config.js'
+
+const collect = (value: string, prev: string[] = []): string[] => [...prev, value]
+
+/** The flags shared by `start` and `bootstrap`. No defaults here: they live in config.ts. */
+function addNodeOptions (cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'JSON config file (flags > SWARMNET_* environment > file > defaults)')
+    .option('--listen <maddr>', 'listen address, repeatable (default /ip4/0.0.0.0/tcp/4001)', collect)
+    .option('--announce <maddr>', 'address to announce instead of the listen addresses (NAT, public IP), repeatable', collect)
+    .option('--bootstrap <maddr>', 'bootstrap peer address ending in /p2p/<id>, repeatable', collect)
+    .option('--data-dir <dir>', 'data directory for the identity key and the store (default ./.swarmnet)')
+    .option('--key-file <file>', 'identity key file (default <data-dir>/identity.key)')
+    .option('--name <name>', 'agent name shown to the swarm (default agent-<end of peer id>)')
+    .option('--capabilities <list>', 'comma-separated capabilities, e.g. news,analysis')
+    .option('--swarm-key <file>', 'private swarm key file (see `swarmnet swarm-key`); peers without it never connect')
+    .option('--allow-peers <ids|file>', 'only these peer ids may connect, both ways: comma-separated, or a file with one per line')
+    .option('--api <host:port>', 'HTTP API address (default 127.0.0.1:7400; port 0 picks a free one)')
+    .option('--no-api', 'do not start the HTTP API')
+    .option('--api-token <token>', 'bearer token the API requires (needed for a non-loopback --api)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
+    .option('--mdns', 'also discover peers on the LAN by mDNS')
+    .addOption(new Option('--stop-on-stdin-close', 'stop when standard input closes (used by `swarmnet local`)').hideHelp())
+}
+
+/** Maps commander's parsed options onto a config layer (only what was given). */
+function flagsLayer (opts: Record<string, unknown>): { flags: RawLayer, configFile?: string } {
+  const flags: RawLayer = {}
+  const map: Array<[string, keyof RawLayer]> = [
+    ['listen', 'listen'], ['announce', 'announce'], ['bootstrap', 'bootstrap'], ['dataDir', 'dataDir'],
+    ['keyFile', 'keyFile'], ['name', 'name'], ['capabilities', 'capabilities'], ['swarmKey', 'swarmKey'],
+    ['allowPeers', 'allowPeers'], ['api', 'api'], ['apiToken', 'apiToken'], ['logLevel', 'logLevel'], ['mdns', 'mdns']
+  ]
+  for (const [opt, field] of map) {
+    const v = opts[opt]
+    if (v !== undefined) flags[field] = v as string | string[] | boolean
+  }
+  return { flags, configFile: opts.config as string | undefined }
+}
+
+export function buildProgram (): Command {
+  const program = new Command()
+  program
+    .name('swarmnet')
+    .description('Peer-to-peer coordination runtime for swarms of autonomous agents')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+
+  addNodeOptions(program.command('start').description('run a swarm node (the agent sidecar daemon)'))
+    .action(async (opts: Record<string, unknown>) => {
+      const { flags, configFile } = flagsLayer(opts)
+      await runNode({ role: 'member', flags, configFile, stopOnStdinClose: opts.stopOnStdinClose === true })
+    })
+
+  addNodeOptions(program.command('bootstrap').description('run a lean, long-lived bootstrap peer that others join through'))
+    .action(async (opts: Record<string, unknown>) => {
+      const { flags, configFile } = flagsLayer(opts)
+      await runNode({ role: 'bootstrap', flags, configFile, stopOnStdinClose: opts.stopOnStdinClose === true })
+    })
+
+  program.command('keygen')
+    .description('write a new Ed25519 identity key file and print its peer id')
+    .option('--out <file>', 'key file to write (default <data-dir>/identity.key)')
+    .option('--data-dir <dir>', 'data directory (default ./.swarmnet)')
+    .option('--force', 'replace an existing key file')
+    .action(async (opts: { out?: string, dataDir?: string, force?: boolean }) => {
+      await runKeygen(opts)
+    })
+
+  program.command('swarm-key')
+    .description('print a new private swarm key (pnet format) to stdout; save it and give it to every member')
+    .action(() => {
+      process.stdout.write(newSwarmKey())
+    })
+
+  program.command('local')
+    .description('run a local swarm: one bootstrap peer and N node processes on 127.0.0.1')
+    .option('--nodes <n>', 'number of member nodes', '5')
+    .option('--base-port <port>', 'first TCP port (bootstrap); nodes use the next ones, APIs follow (default: free ports)')
+    .option('--data-dir <dir>', 'root data directory (default ./.swarmnet/local)')
+    .option('--swarm-key <file>', 'private swarm key file for every node')
+    .addOption(new Option('--log-level <level>', 'log level of the nodes').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'))
+    .action(async (opts: { nodes: string, basePort?: string, dataDir?: string, swarmKey?: string, logLevel: string }) => {
+      await runLocal(opts)
+    })
+
+  return program
+}
+
+async function main (): Promise<void> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(process.argv)
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; everything else commander reports is a usage error.
+      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+      process.exit(ok ? 0 : 2)
+    }
+    if (err instanceof SwarmError) {
+      process.stderr.write(`swarmnet: ${err.message}\n`)
+      process.exit(err.exitCode)
+    }
+    process.stderr.write(`swarmnet: unexpected error: ${(err as Error)?.message ?? String(err)}\n`)
+    if (process.env.SWARMNET_DEBUG != null) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`)
+    process.exit(1)
+  }
+}
+
+await main()

@@ -1,0 +1,147 @@
+/**
+ * Finds and connects the swarm's members. libp2p v3 no longer dials discovered peers on its
+ * own, so this service does: it dials every peer that discovery reports (bootstrap, mDNS, DHT)
+ * up to `maxPeers`, re-dials the bootstrap peers while none is connected, and walks the DHT
+ * (its own id, then random keys) to learn about members nobody announced to it.
+ *
+ * Walks run often while they keep finding new peers and back off to `maxWalkIntervalMs` once
+ * the view is stable, so an idle swarm costs little.
+ */
+import { randomBytes } from 'node:crypto'
+import { isPeerId, type ComponentLogger, type Logger, type PeerId, type PeerInfo, type Startable, type Libp2pEvents, type PeerRouting } from '@libp2p/interface'
+import type { ConnectionManager } from '@libp2p/interface-internal'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { TypedEventTarget } from 'main-event'
+
+export interface PeerDialerInit {
+  /** Stop dialing new peers at this many connected peers. */
+  maxPeers?: number
+  /** Bootstrap addresses to re-dial while no bootstrap peer is connected. */
+  bootstrap?: Multiaddr[]
+  minWalkIntervalMs?: number
+  maxWalkIntervalMs?: number
+  dialTimeoutMs?: number
+}
+
+export interface PeerDialerComponents {
+  peerId: PeerId
+  connectionManager: ConnectionManager
+  events: TypedEventTarget<Libp2pEvents>
+  peerRouting: PeerRouting
+  logger: ComponentLogger
+}
+
+export class PeerDialer implements Startable {
+  private readonly log: Logger
+  private readonly pending = new Set<string>()
+  private readonly maxPeers: number
+  private readonly minWalk: number
+  private readonly maxWalk: number
+  private readonly dialTimeout: number
+  private readonly bootstrap: Multiaddr[]
+  private walkInterval: number
+  private timer?: ReturnType<typeof setTimeout>
+  private controller?: AbortController
+  private walking = false
+
+  constructor (private readonly components: PeerDialerComponents, init: PeerDialerInit = {}) {
+    this.log = components.logger.forComponent('swarmnet:peer-dialer')
+    this.maxPeers = init.maxPeers ?? 64
+    this.minWalk = init.minWalkIntervalMs ?? 500
+    this.maxWalk = init.maxWalkIntervalMs ?? 30_000
+    this.dialTimeout = init.dialTimeoutMs ?? 10_000
+    this.bootstrap = init.bootstrap ?? []
+    this.walkInterval = this.minWalk
+  }
+
+  readonly [Symbol.toStringTag] = 'swarmnet/peer-dialer'
+
+  start (): void {
+    if (this.controller != null) return
+    this.controller = new AbortController()
+    this.components.events.addEventListener('peer:discovery', this.onDiscovery)
+    this.schedule(this.minWalk)
+  }
+
+  stop (): void {
+    this.components.events.removeEventListener('peer:discovery', this.onDiscovery)
+    if (this.timer != null) clearTimeout(this.timer)
+    this.timer = undefined
+    this.controller?.abort()
+    this.controller = undefined
+  }
+
+  private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
+    this.dial(evt.detail.id)
+  }
+
+  private connectedPeers (): number {
+    return this.components.connectionManager.getConnectionsMap().size
+  }
+
+  private isConnected (peer: PeerId): boolean {
+    return (this.components.connectionManager.getConnectionsMap().get(peer)?.length ?? 0) > 0
+  }
+
+  /** Dials a peer unless it is us, already connected, being dialed, or we are full. */
+  private dial (peer: PeerId | Multiaddr): boolean {
+    const signal = this.controller?.signal
+    if (signal == null || signal.aborted) return false
+    const key = peer.toString()
+    if (isPeerId(peer) && (peer.equals(this.components.peerId) || this.isConnected(peer))) return false
+    if (this.pending.has(key) || this.connectedPeers() >= this.maxPeers) return false
+    this.pending.add(key)
+    this.components.connectionManager.openConnection(peer, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(this.dialTimeout)])
+    }).catch((err: Error) => {
+      this.log('dial %s failed: %s', key, err.message)
+    }).finally(() => {
+      this.pending.delete(key)
+    })
+    return true
+  }
+
+  private schedule (delay: number): void {
+    if (this.controller == null) return
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      void this.walk().finally(() => { this.schedule(this.walkInterval) })
+    }, delay)
+    this.timer.unref?.()
+  }
+
+  private async walk (): Promise<void> {
+    const signal = this.controller?.signal
+    if (signal == null || this.walking) return
+    this.walking = true
+    let found = 0
+    try {
+      const bootstrapConnected = this.bootstrap.some(ma => {
+        const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
+        return id != null && [...this.components.connectionManager.getConnectionsMap().keys()].some(p => p.toString() === id)
+      })
+      if (!bootstrapConnected) {
+        for (const ma of this.bootstrap) if (this.dial(ma)) found++
+      }
+      if (this.connectedPeers() > 0 && this.connectedPeers() < this.maxPeers) {
+        // Our own id first: it asks the peers closest to us, which in a small swarm is everyone.
+        for (const key of [this.components.peerId.toMultihash().bytes, randomBytes(32)]) {
+          const query = AbortSignal.any([signal, AbortSignal.timeout(this.dialTimeout)])
+          for await (const info of this.components.peerRouting.getClosestPeers(key, { signal: query })) {
+            if (this.dial(info.id)) found++
+          }
+        }
+      }
+    } catch (err) {
+      if (!signal.aborted) this.log('walk failed: %s', (err as Error).message)
+    } finally {
+      this.walking = false
+    }
+    // Keep walking fast while the view is changing; back off once it is stable.
+    this.walkInterval = found > 0 ? this.minWalk : Math.min(this.walkInterval * 2, this.maxWalk)
+  }
+}
+
+export function peerDialer (init: PeerDialerInit = {}): (components: PeerDialerComponents) => PeerDialer {
+  return (components) => new PeerDialer(components, init)
+}

@@ -1,0 +1,353 @@
+/**
+ * SwarmNode: one agent's libp2p node plus its HTTP API. Transports, encryption, discovery and
+ * the private-swarm rules are fixed here; protocol services (messaging, raft, crdt, ...) plug in
+ * through `services`, the libp2p v3 way, so later protocols only add an entry.
+ */
+import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { createLibp2p, type Libp2p, type Libp2pOptions } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { memory } from '@libp2p/memory'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import { ping, type Ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { bootstrap } from '@libp2p/bootstrap'
+import { mdns } from '@libp2p/mdns'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { LevelDatastore } from 'datastore-level'
+import { MemoryDatastore } from 'datastore-core'
+import type { PrivateKey, PeerId, PeerDiscovery } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { NodeConfig } from './config.js'
+import { SwarmError, ListenError, describeSystemError } from './errors.js'
+import { loadOrCreateIdentity } from './identity.js'
+import { readSwarmKeyFile, parseSwarmKey, swarmKeyProtector } from './swarm-key.js'
+import { allowlistGater } from './gater.js'
+import { peerDialer, type PeerDialer } from './peer-dialer.js'
+import { SwarmMetrics } from './metrics.js'
+import { silentLogger, type Logger } from './logger.js'
+import { startApi, type ApiServer } from './api/server.js'
+import { VERSION } from './version.js'
+
+export const DHT_PROTOCOL = '/swarmnet/kad/1.0.0'
+
+export interface BaseServices {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+  dialer: PeerDialer
+}
+
+/** A libp2p v3 service factory: receives the node's components, returns the service. */
+export type ServiceFactory = (components: any) => unknown // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface SwarmNodeOptions extends Partial<NodeConfig> {
+  /** 'bootstrap' runs the lean entry node: no application protocols. */
+  role?: 'member' | 'bootstrap'
+  /** Use this key instead of the key file (tests, embedding programs). */
+  privateKey?: PrivateKey
+  /** Swarm key bytes instead of `swarmKeyFile`. */
+  swarmKey?: Uint8Array
+  /** Keep libp2p state in memory instead of LevelDB under the data dir. */
+  inMemory?: boolean
+  /** Collect libp2p and process metrics into this node's registry (one such node per process). */
+  processMetrics?: boolean
+  logger?: Logger
+  /** Extra protocol services, added beside the base ones. */
+  services?: Record<string, ServiceFactory>
+  /** Largest number of peers the dialer connects to on its own. */
+  maxPeers?: number
+  /** How often peers are pinged for latency; 0 turns the connection monitor off. */
+  pingIntervalMs?: number
+}
+
+export interface PeerStatus { peerId: string, addrs: string[], latencyMs: number | null }
+
+export interface NodeStatus {
+  peerId: string
+  name: string
+  role: 'member' | 'bootstrap'
+  capabilities: string[]
+  addrs: string[]
+  peers: PeerStatus[]
+  uptimeMs: number
+  version: string
+}
+
+export class SwarmNode {
+  readonly libp2p: Libp2p<BaseServices & Record<string, unknown>>
+  readonly peerId: PeerId
+  readonly name: string
+  readonly role: 'member' | 'bootstrap'
+  readonly capabilities: string[]
+  readonly metrics: SwarmMetrics
+  readonly log: Logger
+  private readonly options: SwarmNodeOptions
+  private readonly closeDatastore: () => Promise<void>
+  private api?: ApiServer
+  private startedAt = 0
+  private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
+  private transition: Promise<void> = Promise.resolve()
+
+  /** @internal use createSwarmNode */
+  constructor (init: {
+    libp2p: Libp2p<BaseServices & Record<string, unknown>>
+    options: SwarmNodeOptions
+    metrics: SwarmMetrics
+    log: Logger
+    closeDatastore: () => Promise<void>
+  }) {
+    this.libp2p = init.libp2p
+    this.peerId = init.libp2p.peerId
+    this.options = init.options
+    this.metrics = init.metrics
+    this.log = init.log
+    this.closeDatastore = init.closeDatastore
+    this.role = init.options.role ?? 'member'
+    this.capabilities = init.options.capabilities ?? []
+    this.name = init.options.name ?? `${this.role === 'bootstrap' ? 'bootstrap' : 'agent'}-${this.peerId.toString().slice(-6)}`
+  }
+
+  get isStarted (): boolean { return this.state === 'started' }
+
+  /** Starts libp2p and the API. Calling it again while started does nothing. */
+  async start (): Promise<void> {
+    this.transition = this.transition.then(async () => this.doStart())
+    return this.transition
+  }
+
+  /** Stops everything and releases every socket, timer and file handle. Idempotent. */
+  async stop (): Promise<void> {
+    this.transition = this.transition.catch(() => {}).then(async () => this.doStop())
+    return this.transition
+  }
+
+  private async doStart (): Promise<void> {
+    if (this.state === 'started') return
+    this.state = 'starting'
+    try {
+      await this.libp2p.start()
+    } catch (err) {
+      await this.releaseAll()
+      this.state = 'stopped'
+      throw listenFailure('libp2p', this.options.listen ?? [], err)
+    }
+    if (this.options.api != null) {
+      try {
+        this.api = await startApi(this, this.options.api, this.options.apiToken)
+      } catch (err) {
+        await this.releaseAll()
+        this.state = 'stopped'
+        throw err
+      }
+    }
+    this.startedAt = Date.now()
+    this.state = 'started'
+    this.log.info({ peerId: this.peerId.toString(), addrs: this.addrs() }, 'node started')
+  }
+
+  private async doStop (): Promise<void> {
+    if (this.state === 'stopped') return
+    this.state = 'stopping'
+    await this.releaseAll()
+    this.state = 'stopped'
+    this.log.info('node stopped')
+  }
+
+  private async releaseAll (): Promise<void> {
+    const api = this.api
+    this.api = undefined
+    await api?.close().catch(err => this.log.warn({ err }, 'api close failed'))
+    try {
+      await this.libp2p.stop()
+    } catch (err) {
+      this.log.warn({ err }, 'libp2p stop failed')
+    }
+    await this.closeDatastore().catch(err => this.log.warn({ err }, 'datastore close failed'))
+  }
+
+  /** The HTTP API's base URL, when it runs. */
+  get apiUrl (): string | undefined { return this.api?.url }
+
+  /** Dialable addresses, each ending with /p2p/<peer id>. */
+  addrs (): string[] {
+    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+  }
+
+  peers (): PeerStatus[] {
+    const byPeer = new Map<string, PeerStatus>()
+    for (const conn of this.libp2p.getConnections()) {
+      if (conn.status !== 'open') continue
+      const id = conn.remotePeer.toString()
+      const entry = byPeer.get(id) ?? { peerId: id, addrs: [], latencyMs: null }
+      entry.addrs.push(conn.remoteAddr.toString())
+      if (conn.rtt != null) entry.latencyMs = entry.latencyMs == null ? conn.rtt : Math.min(entry.latencyMs, conn.rtt)
+      byPeer.set(id, entry)
+    }
+    return [...byPeer.values()].sort((a, b) => a.peerId.localeCompare(b.peerId))
+  }
+
+  status (): NodeStatus {
+    const peers = this.peers()
+    this.metrics.peers.set(peers.length)
+    return {
+      peerId: this.peerId.toString(),
+      name: this.name,
+      role: this.role,
+      capabilities: this.capabilities,
+      addrs: this.addrs(),
+      peers,
+      uptimeMs: this.state === 'started' ? Date.now() - this.startedAt : 0,
+      version: VERSION
+    }
+  }
+}
+
+function listenFailure (what: string, listen: string[], err: unknown): Error {
+  const e = err as NodeJS.ErrnoException
+  if (e?.code === 'EADDRINUSE' || e?.code === 'EADDRNOTAVAIL' || e?.code === 'EACCES') {
+    return new ListenError(what, listen.join(', '), describeSystemError(err))
+  }
+  if (e?.name === 'NoValidAddressesError' || /listen/i.test(e?.message ?? '')) {
+    return new ListenError(what, listen.join(', '), e.message)
+  }
+  return err as Error
+}
+
+/** Builds a node from its configuration; call `start()` to bring it up. */
+export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<SwarmNode> {
+  const role = options.role ?? 'member'
+  const log = options.logger ?? silentLogger()
+  const dataDir = options.dataDir ?? './.swarmnet'
+  const inMemory = options.inMemory === true
+  const listen = options.listen ?? ['/ip4/0.0.0.0/tcp/4001']
+  const bootstrapList = options.bootstrap ?? []
+
+  const privateKey = options.privateKey ??
+    await loadOrCreateIdentity(options.keyFile ?? join(dataDir, 'identity.key'))
+  const peerId = peerIdFromPrivateKey(privateKey)
+
+  let psk: Uint8Array | undefined
+  if (options.swarmKey != null) psk = parseSwarmKey(options.swarmKey, '(given bytes)')
+  else if (options.swarmKeyFile != null) psk = readSwarmKeyFile(options.swarmKeyFile)
+
+  const metrics = new SwarmMetrics({ processMetrics: false })
+  const refusalLog = new RateLimitedLog(log, 60_000)
+
+  let datastore: LevelDatastore | MemoryDatastore
+  let closeDatastore = async (): Promise<void> => {}
+  if (inMemory) {
+    datastore = new MemoryDatastore()
+  } else {
+    const dir = join(dataDir, 'datastore')
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const level = new LevelDatastore(dir)
+    try {
+      await level.open()
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause
+      if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(String((err as Error).message) + String((cause as Error | undefined)?.message))) {
+        throw new SwarmError(`data dir ${dataDir} is in use by another swarmnet process`)
+      }
+      throw new SwarmError(`cannot open the store in ${dir}: ${(err as Error).message}`)
+    }
+    datastore = level
+    closeDatastore = async () => { await level.close() }
+  }
+
+  const usesMemory = listen.some(a => a.startsWith('/memory'))
+  const services: Record<string, ServiceFactory> = {
+    identify: identify(),
+    ping: ping(),
+    dht: kadDHT({
+      protocol: DHT_PROTOCOL,
+      clientMode: false,
+      // Keep private and loopback addresses: swarms often live on one LAN or one host.
+      peerInfoMapper: passthroughMapper
+    }),
+    pubsub: gossipsub({
+      // Members are trusted and often share a host: no IP-colocation penalty.
+      scoreParams: { IPColocationFactorWeight: 0 },
+      emitSelf: false
+    }),
+    dialer: peerDialer({
+      maxPeers: options.maxPeers ?? 64,
+      bootstrap: bootstrapList.map(a => multiaddr(a))
+    }),
+    ...(role === 'member' ? options.services ?? {} : {})
+  }
+
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = [] // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (bootstrapList.length > 0) peerDiscovery.push(bootstrap({ list: bootstrapList, timeout: 0 }))
+  if (options.mdns === true) peerDiscovery.push(mdns())
+
+  const libp2pOptions: Libp2pOptions<BaseServices & Record<string, unknown>> = {
+    privateKey,
+    datastore,
+    nodeInfo: { name: 'swarmnet', version: VERSION, userAgent: `swarmnet/${VERSION}` },
+    addresses: { listen, announce: options.announce ?? [] },
+    transports: usesMemory ? [memory(), tcp()] : [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionProtector: psk == null
+      ? undefined
+      : swarmKeyProtector({
+        psk,
+        onMismatch: (remote) => {
+          metrics.connectionsRefused.inc({ reason: 'swarm_key', direction: 'any' })
+          refusalLog.warn(`swarm-key:${remote}`, { remote }, 'connection refused: the remote peer uses a different swarm key')
+        }
+      }),
+    connectionGater: allowlistGater({
+      allow: options.allowPeers,
+      onDeny: (peer, direction) => {
+        metrics.connectionsRefused.inc({ reason: 'allowlist', direction })
+        refusalLog.warn(`allowlist:${peer}`, { peer, direction }, 'connection refused: peer is not on the allowlist')
+      }
+    }),
+    connectionManager: {
+      maxConnections: role === 'bootstrap' ? 1000 : 300,
+      // A local swarm dials from one host; the default 5/s per host would throttle it.
+      inboundConnectionThreshold: 100,
+      maxIncomingPendingConnections: 64
+    },
+    connectionMonitor: options.pingIntervalMs === 0
+      ? { enabled: false }
+      : { enabled: true, pingInterval: options.pingIntervalMs ?? 5000 },
+    peerDiscovery,
+    services: services as Libp2pOptions<BaseServices & Record<string, unknown>>['services'],
+    start: false
+  }
+  if (options.processMetrics === true) {
+    libp2pOptions.metrics = prometheusMetrics({ registry: metrics.registry, collectDefaultMetrics: true })
+  }
+
+  let libp2p: Libp2p<BaseServices & Record<string, unknown>>
+  try {
+    libp2p = await createLibp2p(libp2pOptions)
+  } catch (err) {
+    await closeDatastore()
+    throw err
+  }
+  if (!libp2p.peerId.equals(peerId)) throw new Error('libp2p chose another peer id')
+  return new SwarmNode({ libp2p, options: { ...options, role }, metrics, log, closeDatastore })
+}
+
+/** Logs a repeating condition once per key per interval, so a retry loop cannot flood the log. */
+class RateLimitedLog {
+  private readonly last = new Map<string, number>()
+  constructor (private readonly log: Logger, private readonly intervalMs: number) {}
+  warn (key: string, fields: Record<string, unknown>, msg: string): void {
+    const now = Date.now()
+    const prev = this.last.get(key)
+    if (prev != null && now - prev < this.intervalMs) return
+    if (this.last.size > 10_000) this.last.clear()
+    this.last.set(key, now)
+    this.log.warn(fields, msg)
+  }
+}
