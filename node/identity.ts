@@ -2,7 +2,7 @@
  * The node's identity: an Ed25519 key kept in a file (mode 0600) so the peer id survives
  * restarts. The file holds libp2p's protobuf encoding of the private key.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync, writeFileSync, existsSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -15,10 +15,19 @@ const MAX_KEY_FILE_BYTES = 8192
 export function readKeyFile (file: string): PrivateKey {
   let bytes: Buffer
   try {
+    // Refuse a huge file before reading it into memory.
+    const size = statSync(file).size
+    if (size > MAX_KEY_FILE_BYTES) throw new KeyFileError(file, `corrupt: ${size} bytes is too large for a key`)
     bytes = readFileSync(file)
   } catch (err) {
+    if (err instanceof KeyFileError) throw err
     throw new KeyFileError(file, `cannot read: ${describeSystemError(err)}`)
   }
+  return decodeKeyFile(bytes, file)
+}
+
+/** Decodes key file bytes; the size is checked before anything is parsed. */
+export function decodeKeyFile (bytes: Uint8Array, file: string): PrivateKey {
   if (bytes.length === 0 || bytes.length > MAX_KEY_FILE_BYTES) {
     throw new KeyFileError(file, `corrupt: ${bytes.length} bytes is not a key`)
   }

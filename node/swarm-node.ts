@@ -19,6 +19,7 @@ import { mdns } from '@libp2p/mdns'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { LevelDatastore } from 'datastore-level'
+import { ClassicLevel } from 'classic-level'
 import { MemoryDatastore } from 'datastore-core'
 import type { PrivateKey, PeerId, PeerDiscovery } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -87,6 +88,8 @@ export class SwarmNode {
   readonly capabilities: string[]
   readonly metrics: SwarmMetrics
   readonly log: Logger
+  /** The node's LevelDB (undefined for in-memory nodes); protocols take a sublevel of it. */
+  readonly store?: ClassicLevel<string, Uint8Array>
   private readonly options: SwarmNodeOptions
   private readonly closeDatastore: () => Promise<void>
   private api?: ApiServer
@@ -100,8 +103,10 @@ export class SwarmNode {
     options: SwarmNodeOptions
     metrics: SwarmMetrics
     log: Logger
+    store?: ClassicLevel<string, Uint8Array>
     closeDatastore: () => Promise<void>
   }) {
+    this.store = init.store
     this.libp2p = init.libp2p
     this.peerId = init.libp2p.peerId
     this.options = init.options
@@ -210,11 +215,18 @@ export class SwarmNode {
 
 function listenFailure (what: string, listen: string[], err: unknown): Error {
   const e = err as NodeJS.ErrnoException
-  if (e?.code === 'EADDRINUSE' || e?.code === 'EADDRNOTAVAIL' || e?.code === 'EACCES') {
-    return new ListenError(what, listen.join(', '), describeSystemError(err))
+  // libp2p folds the per-address socket errors into one multi-line message.
+  const text = `${e?.code ?? ''} ${e?.message ?? ''}`
+  const known: Array<[RegExp, string]> = [
+    [/EADDRINUSE/, 'address already in use'],
+    [/EADDRNOTAVAIL/, 'address not available on this machine'],
+    [/EACCES/, 'permission denied']
+  ]
+  for (const [pattern, problem] of known) {
+    if (pattern.test(text)) return new ListenError(what, listen.join(', '), problem)
   }
-  if (e?.name === 'NoValidAddressesError' || /listen/i.test(e?.message ?? '')) {
-    return new ListenError(what, listen.join(', '), e.message)
+  if (e?.name === 'UnsupportedListenAddressesError' || e?.name === 'NoValidAddressesError' || /listen/i.test(e?.message ?? '')) {
+    return new ListenError(what, listen.join(', '), (e.message ?? '').split('\n')[0] ?? 'failed')
   }
   return err as Error
 }
@@ -240,24 +252,18 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
   const refusalLog = new RateLimitedLog(log, 60_000)
 
   let datastore: LevelDatastore | MemoryDatastore
+  let store: ClassicLevel<string, Uint8Array> | undefined
   let closeDatastore = async (): Promise<void> => {}
   if (inMemory) {
     datastore = new MemoryDatastore()
   } else {
-    const dir = join(dataDir, 'datastore')
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const level = new LevelDatastore(dir)
-    try {
-      await level.open()
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause
-      if (cause?.code === 'LEVEL_LOCKED' || /lock/i.test(String((err as Error).message) + String((cause as Error | undefined)?.message))) {
-        throw new SwarmError(`data dir ${dataDir} is in use by another swarmnet process`)
-      }
-      throw new SwarmError(`cannot open the store in ${dir}: ${(err as Error).message}`)
-    }
-    datastore = level
-    closeDatastore = async () => { await level.close() }
+    store = await openStore(dataDir)
+    const db = store
+    // One LevelDB per node; each user (libp2p's peer store now, protocols later) gets a sublevel.
+    const sub = db.sublevel<string, Uint8Array>('libp2p', { keyEncoding: 'utf8', valueEncoding: 'view' })
+    datastore = new LevelDatastore(sub as unknown as ConstructorParameters<typeof LevelDatastore>[0])
+    await datastore.open()
+    closeDatastore = async () => { await db.close() }
   }
 
   const usesMemory = listen.some(a => a.startsWith('/memory'))
@@ -335,7 +341,26 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
     throw err
   }
   if (!libp2p.peerId.equals(peerId)) throw new Error('libp2p chose another peer id')
-  return new SwarmNode({ libp2p, options: { ...options, role }, metrics, log, closeDatastore })
+  return new SwarmNode({ libp2p, options: { ...options, role }, metrics, log, store, closeDatastore })
+}
+
+/** Opens the node's LevelDB, telling a data dir held by another process from other failures. */
+async function openStore (dataDir: string): Promise<ClassicLevel<string, Uint8Array>> {
+  const dir = join(dataDir, 'store')
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    throw new SwarmError(`cannot create the data dir ${dataDir}: ${describeSystemError(err)}`)
+  }
+  const db = new ClassicLevel<string, Uint8Array>(dir, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  try {
+    await db.open()
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') throw new SwarmError(`data dir ${dataDir} is in use by another swarmnet process`)
+    throw new SwarmError(`cannot open the store in ${dir}: ${(cause as Error | undefined)?.message ?? (err as Error).message}`)
+  }
+  return db
 }
 
 /** Logs a repeating condition once per key per interval, so a retry loop cannot flood the log. */

@@ -125,10 +125,11 @@ export async function runLocal (opts: LocalOptions): Promise<void> {
     }
     const ready = await Promise.all(children.map(async c => c.ready))
 
-    const rows = ready.map((r, i) => [r.name, children[i]!.role, r.peerId, r.api ?? '-'])
-    const widths = [0, 1, 2, 3].map(col => Math.max(...[['NAME', 'ROLE', 'PEER ID', 'API'], ...rows].map(r => r[col]!.length)))
+    const header = ['NAME', 'ROLE', 'PID', 'PEER ID', 'API']
+    const rows = ready.map((r, i) => [r.name, children[i]!.role, String(children[i]!.proc.pid), r.peerId, r.api ?? '-'])
+    const widths = header.map((_, col) => Math.max(...[header, ...rows].map(r => r[col]!.length)))
     const fmt = (r: string[]): string => r.map((c, col) => c.padEnd(widths[col]!)).join('  ').trimEnd()
-    process.stdout.write([fmt(['NAME', 'ROLE', 'PEER ID', 'API']), ...rows.map(fmt)].join('\n') + '\n')
+    process.stdout.write([fmt(header), ...rows.map(fmt)].join('\n') + '\n')
     process.stdout.write(`bootstrap address: ${bootAddr}\ndata and logs: ${root}\n`)
 
     // Report when the swarm is fully connected: every node lists every other one.

@@ -19,17 +19,10 @@ export async function runNode (opts: RunNodeOptions): Promise<void> {
   const config = resolveConfig({ flags: opts.flags, env: process.env, configFile: opts.configFile })
   const log = createLogger(config.logLevel, { role: opts.role })
   const node = await createSwarmNode({ ...config, role: opts.role, logger: log, processMetrics: true })
-  await node.start()
-
-  process.stdout.write(JSON.stringify({
-    event: 'ready',
-    peerId: node.peerId.toString(),
-    name: node.name,
-    addrs: node.addrs(),
-    api: node.apiUrl ?? null
-  }) + '\n')
-
+  // Handlers go in before the ready line: a signal that arrives right after it must not
+  // find the default action (instant death) still in place.
   let stopping = false
+  let started: Promise<void> = Promise.resolve()
   const shutdown = (reason: string): void => {
     if (stopping) {
       log.warn({ reason }, 'second signal: exiting now')
@@ -43,7 +36,7 @@ export async function runNode (opts: RunNodeOptions): Promise<void> {
       process.exit(0)
     }, STOP_DEADLINE_MS)
     deadline.unref()
-    node.stop().then(() => {
+    started.then(async () => node.stop()).then(() => {
       process.exit(0)
     }, (err: Error) => {
       log.error({ err }, 'stop failed')
@@ -58,4 +51,13 @@ export async function runNode (opts: RunNodeOptions): Promise<void> {
     process.stdin.on('error', () => { shutdown('stdin closed') })
     process.stdin.resume()
   }
+  started = node.start()
+  await started
+  process.stdout.write(JSON.stringify({
+    event: 'ready',
+    peerId: node.peerId.toString(),
+    name: node.name,
+    addrs: node.addrs(),
+    api: node.apiUrl ?? null
+  }) + '\n')
 }
