@@ -3,7 +3,8 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.swarmnet/**'] },
+  // *.pb.ts files are generated from their .pb.proto by protons (npm run protos).
+  { ignores: ['dist/**', 'node_modules/**', '.swarmnet/**', '**/*.pb.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

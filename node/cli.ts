@@ -10,6 +10,7 @@ import { runNode } from './commands/run-node.js'
 import { runKeygen } from './commands/keygen.js'
 import { newSwarmKey } from './swarm-key.js'
 import { runLocal } from './commands/local.js'
+import { runSend, runPublish, runListen } from './commands/client.js'
 import type { RawLayer } from './config.js'
 
 const collect = (value: string, prev: string[] = []): string[] => [...prev, value]
@@ -95,6 +96,41 @@ export function buildProgram (): Command {
     .addOption(new Option('--log-level <level>', 'log level of the nodes').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'))
     .action(async (opts: { nodes: string, basePort?: string, dataDir?: string, swarmKey?: string, logLevel: string }) => {
       await runLocal(opts)
+    })
+
+  const clientOptions = (cmd: Command): Command => cmd
+    .option('--api <url>', 'the node\'s API (default $SWARMNET_API_URL or http://127.0.0.1:7400)')
+    .option('--api-token <token>', 'bearer token (default $SWARMNET_API_TOKEN)')
+
+  clientOptions(program.command('send')
+    .description('send an acknowledged direct message through a running node; prints the ack (and response)')
+    .argument('<peer>', 'peer id of the receiver')
+    .argument('<type>', 'message type, e.g. task_assignment or an application-defined name')
+    .argument('[payload]', 'payload: JSON, or a plain string')
+    .addOption(new Option('--priority <p>', 'priority').choices(['low', 'normal', 'high', 'critical']))
+    .option('--timeout <ms>', 'give up after this many ms (default 5000)')
+    .option('--retries <n>', 'retries within the timeout (default 3)')
+    .option('--response', 'ask the receiver\'s handler for a response'))
+    .action(async (peer: string, type: string, payload: string | undefined, opts: Record<string, string | boolean | undefined>) => {
+      await runSend(peer, type, payload, opts as never)
+    })
+
+  clientOptions(program.command('publish')
+    .description('broadcast a message to a topic through a running node')
+    .argument('<topic>', 'topic name')
+    .argument('<type>', 'message type')
+    .argument('[payload]', 'payload: JSON, or a plain string')
+    .addOption(new Option('--priority <p>', 'priority').choices(['low', 'normal', 'high', 'critical'])))
+    .action(async (topic: string, type: string, payload: string | undefined, opts: Record<string, string | undefined>) => {
+      await runPublish(topic, type, payload, opts)
+    })
+
+  clientOptions(program.command('listen')
+    .description('print every message the node receives, one JSON line each, until Ctrl-C')
+    .option('--types <list>', 'only these message types (comma-separated)')
+    .option('--topics <list>', 'also subscribe to these broadcast topics (comma-separated)'))
+    .action(async (opts: Record<string, string | undefined>) => {
+      await runListen(opts)
     })
 
   return program

@@ -21,6 +21,8 @@ export interface PeerDialerInit {
   minWalkIntervalMs?: number
   maxWalkIntervalMs?: number
   dialTimeoutMs?: number
+  /** How long the larger peer id waits before dialing a peer it discovered (see dialDiscovered). */
+  deferDialMs?: number
 }
 
 export interface PeerDialerComponents {
@@ -43,6 +45,8 @@ export class PeerDialer implements Startable {
   private timer?: ReturnType<typeof setTimeout>
   private controller?: AbortController
   private walking = false
+  private readonly deferred = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly deferMs: number
 
   constructor (private readonly components: PeerDialerComponents, init: PeerDialerInit = {}) {
     this.log = components.logger.forComponent('swarmnet:peer-dialer')
@@ -52,6 +56,7 @@ export class PeerDialer implements Startable {
     this.dialTimeout = init.dialTimeoutMs ?? 10_000
     this.bootstrap = init.bootstrap ?? []
     this.walkInterval = this.minWalk
+    this.deferMs = init.deferDialMs ?? 1000
   }
 
   readonly [Symbol.toStringTag] = 'swarmnet/peer-dialer'
@@ -67,12 +72,35 @@ export class PeerDialer implements Startable {
     this.components.events.removeEventListener('peer:discovery', this.onDiscovery)
     if (this.timer != null) clearTimeout(this.timer)
     this.timer = undefined
+    for (const t of this.deferred.values()) clearTimeout(t)
+    this.deferred.clear()
     this.controller?.abort()
     this.controller = undefined
   }
 
   private readonly onDiscovery = (evt: CustomEvent<PeerInfo>): void => {
-    this.dial(evt.detail.id)
+    this.dialDiscovered(evt.detail.id)
+  }
+
+  /**
+   * Two members that discover each other at once would both dial and end up with two
+   * connections, which confuses protocols that keep one stream per peer (gossipsub's outbound
+   * stream queue stalls on it). So the smaller peer id dials at once and the larger one only
+   * if it is still not connected a little later.
+   */
+  private dialDiscovered (peer: PeerId): void {
+    if (this.components.peerId.toString() < peer.toString()) {
+      this.dial(peer)
+      return
+    }
+    const key = peer.toString()
+    if (this.deferred.has(key)) return
+    const timer = setTimeout(() => {
+      this.deferred.delete(key)
+      this.dial(peer)
+    }, this.deferMs + Math.floor(Math.random() * this.deferMs))
+    timer.unref?.()
+    this.deferred.set(key, timer)
   }
 
   private connectedPeers (): number {
@@ -128,7 +156,10 @@ export class PeerDialer implements Startable {
         for (const key of [this.components.peerId.toMultihash().bytes, randomBytes(32)]) {
           const query = AbortSignal.any([signal, AbortSignal.timeout(this.dialTimeout)])
           for await (const info of this.components.peerRouting.getClosestPeers(key, { signal: query })) {
-            if (this.dial(info.id)) found++
+            if (!info.id.equals(this.components.peerId) && !this.isConnected(info.id) && !this.deferred.has(info.id.toString())) {
+              this.dialDiscovered(info.id)
+              found++
+            }
           }
         }
       }

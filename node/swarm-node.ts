@@ -33,6 +33,11 @@ import { SwarmMetrics } from './metrics.js'
 import { silentLogger, type Logger } from './logger.js'
 import { startApi, type ApiServer } from './api/server.js'
 import { VERSION } from './version.js'
+import { envelope, type EnvelopeService } from '../protocols/envelope/service.js'
+import { eventBus, type EventBus, type BusHandler } from '../protocols/events/bus.js'
+import { directMessaging, type DirectMessaging, type DirectInit, type SendOptions, type SendResult, type RequestHandler, type LinkStatus } from '../protocols/direct/service.js'
+import { broadcast, type Broadcast, type BroadcastResult, type MulticastResult } from '../protocols/broadcast/service.js'
+import type { MessageInit } from '../protocols/envelope/envelope.js'
 
 export const DHT_PROTOCOL = '/swarmnet/kad/1.0.0'
 
@@ -42,6 +47,22 @@ export interface BaseServices {
   dht: KadDHT
   pubsub: GossipSub
   dialer: PeerDialer
+}
+
+/** Services every member runs (the bootstrap peer does not). */
+export interface MemberServices extends BaseServices {
+  envelope: EnvelopeService
+  bus: EventBus
+  direct: DirectMessaging
+  broadcast: Broadcast
+}
+
+export interface MessagingOptions {
+  /** Largest message sent or accepted, in bytes (default 1 MiB). */
+  maxMessageBytes?: number
+  /** Accepted clock difference for message timestamps, and the replay window (default 5 min). */
+  replayWindowMs?: number
+  direct?: Omit<DirectInit, 'registry'>
 }
 
 /** A libp2p v3 service factory: receives the node's components, returns the service. */
@@ -65,6 +86,9 @@ export interface SwarmNodeOptions extends Partial<NodeConfig> {
   maxPeers?: number
   /** How often peers are pinged for latency; 0 turns the connection monitor off. */
   pingIntervalMs?: number
+  /** Swarm name: scopes broadcast topics (`/swarmnet/<swarm>/<topic>`). */
+  swarm?: string
+  messaging?: MessagingOptions
 }
 
 export interface PeerStatus { peerId: string, addrs: string[], latencyMs: number | null }
@@ -76,6 +100,8 @@ export interface NodeStatus {
   capabilities: string[]
   addrs: string[]
   peers: PeerStatus[]
+  /** Direct links: circuit breaker state, in-flight and queued sends per peer. */
+  direct?: LinkStatus[]
   uptimeMs: number
   version: string
 }
@@ -197,6 +223,43 @@ export class SwarmNode {
     return [...byPeer.values()].sort((a, b) => a.peerId.localeCompare(b.peerId))
   }
 
+  /** The messaging services; undefined on a bootstrap peer. */
+  get messaging (): MemberServices | undefined {
+    const s = this.libp2p.services as Partial<MemberServices>
+    return s.direct != null ? s as MemberServices : undefined
+  }
+
+  private member (): MemberServices {
+    const m = this.messaging
+    if (m == null) throw new SwarmError('a bootstrap peer does not run messaging', 1)
+    return m
+  }
+
+  /** The event bus: local events and messages from the network. */
+  get events (): EventBus { return this.member().bus }
+
+  /** Sends an acknowledged direct message; see DirectMessaging.send for the errors. */
+  async send (to: string | PeerId, message: SendOptions): Promise<SendResult> {
+    return this.member().direct.send(to, message)
+  }
+
+  /** Serves direct messages of one type; the return value answers requiresResponse messages. */
+  handle (type: string, handler: RequestHandler): () => void {
+    return this.member().direct.handle(type, handler)
+  }
+
+  async broadcast (topic: string, message: Omit<MessageInit, 'routing' | 'topic' | 'targetAgents'>): Promise<BroadcastResult> {
+    return this.member().broadcast.broadcast(topic, message)
+  }
+
+  subscribe (topic: string, handler?: BusHandler): () => void {
+    return this.member().broadcast.subscribe(topic, handler)
+  }
+
+  async multicast (targets: string[], message: Omit<MessageInit, 'routing' | 'targetAgents'>): Promise<MulticastResult> {
+    return this.member().broadcast.multicast(targets, message)
+  }
+
   status (): NodeStatus {
     const peers = this.peers()
     this.metrics.peers.set(peers.length)
@@ -207,6 +270,7 @@ export class SwarmNode {
       capabilities: this.capabilities,
       addrs: this.addrs(),
       peers,
+      direct: this.messaging?.direct.status(),
       uptimeMs: this.state === 'started' ? Date.now() - this.startedAt : 0,
       version: VERSION
     }
@@ -225,7 +289,7 @@ function listenFailure (what: string, listen: string[], err: unknown): Error {
   for (const [pattern, problem] of known) {
     if (pattern.test(text)) return new ListenError(what, listen.join(', '), problem)
   }
-  if (e?.name === 'UnsupportedListenAddressesError' || e?.name === 'NoValidAddressesError' || /listen/i.test(e?.message ?? '')) {
+  if (e?.name === 'UnsupportedListenAddressesError' || e?.name === 'NoValidAddressesError' || /failed to be listened on/.test(e?.message ?? '')) {
     return new ListenError(what, listen.join(', '), (e.message ?? '').split('\n')[0] ?? 'failed')
   }
   return err as Error
@@ -279,12 +343,15 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
     pubsub: gossipsub({
       // Members are trusted and often share a host: no IP-colocation penalty.
       scoreParams: { IPColocationFactorWeight: 0 },
-      emitSelf: false
+      emitSelf: false,
+      // A broadcast nobody hears yet reports 0 recipients instead of throwing.
+      allowPublishToZeroTopicPeers: true
     }),
     dialer: peerDialer({
       maxPeers: options.maxPeers ?? 64,
       bootstrap: bootstrapList.map(a => multiaddr(a))
     }),
+    ...(role === 'member' ? memberServices(options, metrics, log) : {}),
     ...(role === 'member' ? options.services ?? {} : {})
   }
 
@@ -342,6 +409,17 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
   }
   if (!libp2p.peerId.equals(peerId)) throw new Error('libp2p chose another peer id')
   return new SwarmNode({ libp2p, options: { ...options, role }, metrics, log, store, closeDatastore })
+}
+
+function memberServices (options: SwarmNodeOptions, metrics: SwarmMetrics, log: Logger): Record<string, ServiceFactory> {
+  const m = options.messaging ?? {}
+  return {
+    envelope: envelope({ registry: metrics.registry, maxMessageBytes: m.maxMessageBytes, replayWindowMs: m.replayWindowMs, allowPeers: options.allowPeers }),
+    // Not 'events': libp2p's own event target already has that component name.
+    bus: eventBus({ registry: metrics.registry, onError: (err, type) => { log.warn({ err, type }, 'event handler failed') } }),
+    direct: directMessaging({ registry: metrics.registry, ...m.direct }),
+    broadcast: broadcast({ swarm: options.swarm })
+  }
 }
 
 /** Opens the node's LevelDB, telling a data dir held by another process from other failures. */

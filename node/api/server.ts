@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { ApiAddress } from '../config.js'
 import { ListenError, describeSystemError } from '../errors.js'
 import type { SwarmNode } from '../swarm-node.js'
+import { messagingRoutes } from './messaging.js'
 
 export interface ApiServer {
   url: string
@@ -52,7 +53,14 @@ function digest (s: string): Buffer {
 
 /** Builds the fastify app without listening (tests use `inject`). */
 export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteRegistrar[] = []): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 })
+  // forceCloseConnections: keep-alive and event-stream clients must not hold up stop().
+  // Strict schemas: no silently dropped fields, no coercion of a number into a string.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 2 * 1024 * 1024,
+    forceCloseConnections: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+  })
   const expected = token != null ? digest(token) : undefined
 
   app.addHook('onRequest', async (req, reply) => {
@@ -69,10 +77,12 @@ export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteReg
     await reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` })
   })
 
-  app.setErrorHandler(async (err: { statusCode?: number, code?: string, message: string }, _req, reply) => {
+  app.setErrorHandler(async (err: { statusCode?: number, code?: string, message: string, validation?: unknown }, _req, reply) => {
     const status = err.statusCode ?? 500
     if (status >= 500) node.log.error({ err }, 'api request failed')
-    await reply.code(status).send({ error: err.code ?? (status >= 500 ? 'internal' : 'bad_request'), message: err.message })
+    // Schema errors read like "body/priority must be equal to one of the allowed values".
+    const error = err.validation != null ? 'invalid_body' : status >= 500 ? 'internal' : 'bad_request'
+    await reply.code(status).send({ error, message: err.message })
   })
 
   app.get('/health', async () => ({ ok: true }))
@@ -83,6 +93,7 @@ export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteReg
     await reply.header('content-type', node.metrics.registry.contentType).send(text)
   })
 
+  if (node.messaging != null) messagingRoutes(app, node)
   for (const register of extraRoutes) register(app, node)
   return app
 }

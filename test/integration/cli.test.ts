@@ -142,4 +142,31 @@ describe('swarmnet CLI', function () {
       return all.every(st => ids.filter(id => id !== st.peerId).every(id => st.peers.some(p => p.peerId === id)))
     }, { timeoutMs: 20_000, message: 'every node listing the 3 others' })
   })
+
+  it('sends, publishes and listens through a node\'s API (send, publish, listen)', async () => {
+    const boot = spawnCli(['bootstrap', ...local(tmp())])
+    const addr = (await boot.ready).addrs[0]!
+    const [a, b] = await Promise.all([1, 2].map(async i => spawnCli(['start', ...local(tmp(), '--name', `c${i}`, '--bootstrap', addr)]).ready))
+    await waitFor(async () => (await status(a!.api!)).peers.some(p => p.peerId === b!.peerId), { message: 'a to see b' })
+    const listen = spawnCli(['listen', '--api', b!.api!, '--types', 'market_signal'])
+    await waitFor(() => listen.stderr().includes('listening'), { message: 'the listener to connect' })
+    const sent = await runCli(['send', '--api', a!.api!, b!.peerId, 'market_signal', '{"sym":"SOL"}'])
+    assert.equal(sent.code, 0, sent.stderr)
+    const ack = JSON.parse(sent.stdout) as { acked: boolean, messageId: string }
+    assert.equal(ack.acked, true)
+    const line = JSON.parse(await listen.line(/market_signal/, 10_000)) as { messageId: string, from: string, payload: unknown }
+    assert.equal(line.messageId, ack.messageId)
+    assert.equal(line.from, a!.peerId)
+    assert.deepEqual(line.payload, { sym: 'SOL' })
+
+    const pub = await runCli(['publish', '--api', a!.api!, 'ticks', 'market_signal', 'plain text'])
+    assert.equal(pub.code, 0, pub.stderr)
+    assert.equal(typeof (JSON.parse(pub.stdout) as { recipients: number }).recipients, 'number')
+    const bad = await runCli(['send', '--api', a!.api!, b!.peerId, 'bad type!'])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /400 invalid_body/)
+    const down = await runCli(['send', '--api', 'http://127.0.0.1:1', b!.peerId, 'heartbeat'])
+    assert.equal(down.code, 1)
+    assert.match(down.stderr, /cannot reach the swarmnet API/)
+  })
 })

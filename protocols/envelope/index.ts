@@ -1,0 +1,6 @@
+export * from './types.js'
+export * from './errors.js'
+export { seal, open, payloadJson, ENVELOPE_VERSION, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_COMPRESS_THRESHOLD, type MessageInit, type SealContext, type OpenContext, type Sealed } from './envelope.js'
+export { Signer, PeerKeyCache } from './keys.js'
+export { ReplayGuard, type ReplayVerdict } from './replay.js'
+export { uuidv7Bytes, uuidToString, uuidFromString, uuidv7Time, isUuidv7 } from './uuid.js'
