@@ -33,6 +33,9 @@ function addNodeOptions (cmd: Command): Command {
     .option('--api-token <token>', 'bearer token the API requires (needed for a non-loopback --api)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
     .option('--mdns', 'also discover peers on the LAN by mDNS')
+    .option('--swarm <name>', 'swarm name; scopes broadcast topics (default "default")')
+    .option('--max-message-bytes <n>', 'largest message sent or accepted (default 1048576)')
+    .option('--replay-window-ms <n>', 'accepted clock difference and replay window for messages (default 300000)')
     .addOption(new Option('--stop-on-stdin-close', 'stop when standard input closes (used by `swarmnet local`)').hideHelp())
 }
 
@@ -42,7 +45,8 @@ function flagsLayer (opts: Record<string, unknown>): { flags: RawLayer, configFi
   const map: Array<[string, keyof RawLayer]> = [
     ['listen', 'listen'], ['announce', 'announce'], ['bootstrap', 'bootstrap'], ['dataDir', 'dataDir'],
     ['keyFile', 'keyFile'], ['name', 'name'], ['capabilities', 'capabilities'], ['swarmKey', 'swarmKey'],
-    ['allowPeers', 'allowPeers'], ['api', 'api'], ['apiToken', 'apiToken'], ['logLevel', 'logLevel'], ['mdns', 'mdns']
+    ['allowPeers', 'allowPeers'], ['api', 'api'], ['apiToken', 'apiToken'], ['logLevel', 'logLevel'], ['mdns', 'mdns'],
+    ['swarm', 'swarm'], ['maxMessageBytes', 'maxMessageBytes'], ['replayWindowMs', 'replayWindowMs']
   ]
   for (const [opt, field] of map) {
     const v = opts[opt]

@@ -29,6 +29,12 @@ export interface NodeConfig {
   apiToken?: string
   logLevel: LogLevel
   mdns: boolean
+  /** Swarm name: scopes broadcast topics. */
+  swarm: string
+  /** Largest message sent or accepted. */
+  maxMessageBytes: number
+  /** Accepted clock difference for message timestamps, and the replay window. */
+  replayWindowMs: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -42,7 +48,10 @@ export const DEFAULTS = {
   capabilities: [] as string[],
   api: '127.0.0.1:7400',
   logLevel: 'info',
-  mdns: false
+  mdns: false,
+  swarm: 'default',
+  maxMessageBytes: 1024 * 1024,
+  replayWindowMs: 5 * 60_000
 }
 
 /** Each field, its kind, and the environment variable that sets it. */
@@ -59,11 +68,14 @@ const FIELDS = {
   api: { kind: 'string|false', env: 'SWARMNET_API' },
   apiToken: { kind: 'string', env: 'SWARMNET_API_TOKEN' },
   logLevel: { kind: 'string', env: 'SWARMNET_LOG_LEVEL' },
-  mdns: { kind: 'boolean', env: 'SWARMNET_MDNS' }
+  mdns: { kind: 'boolean', env: 'SWARMNET_MDNS' },
+  swarm: { kind: 'string', env: 'SWARMNET_SWARM' },
+  maxMessageBytes: { kind: 'integer', env: 'SWARMNET_MAX_MESSAGE_BYTES' },
+  replayWindowMs: { kind: 'integer', env: 'SWARMNET_REPLAY_WINDOW_MS' }
 } as const
 
 export type FieldName = keyof typeof FIELDS
-export type RawValue = string | string[] | boolean
+export type RawValue = string | string[] | boolean | number
 export type RawLayer = Partial<Record<FieldName, RawValue>>
 
 export interface ConfigSources {
@@ -94,9 +106,9 @@ export function readConfigFile (file: string): RawLayer {
   for (const [key, value] of Object.entries(parsed)) {
     if (!(key in FIELDS)) throw new ConfigError(key, `unknown field in ${file}`)
     const field = key as FieldName
-    const ok = typeof value === 'string' || typeof value === 'boolean' ||
+    const ok = typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number' ||
       (Array.isArray(value) && value.every(v => typeof v === 'string'))
-    if (!ok) throw new ConfigError(field, 'must be a string, a boolean or a list of strings')
+    if (!ok) throw new ConfigError(field, 'must be a string, a number, a boolean or a list of strings')
     layer[field] = value as RawValue
   }
   return layer
@@ -127,7 +139,7 @@ function strip (layer: RawLayer): RawLayer {
 
 function toList (field: FieldName, value: RawValue | undefined): string[] {
   if (value === undefined) return []
-  if (typeof value === 'boolean') throw new ConfigError(field, 'must be a list, not a boolean')
+  if (typeof value === 'boolean' || typeof value === 'number') throw new ConfigError(field, 'must be a list')
   const items = Array.isArray(value) ? value : value.split(',')
   return items.map(s => s.trim()).filter(s => s !== '')
 }
@@ -136,6 +148,12 @@ function toString (field: FieldName, value: RawValue | undefined): string | unde
   if (value === undefined) return undefined
   if (typeof value !== 'string') throw new ConfigError(field, 'must be a string')
   return value
+}
+
+function toInteger (field: FieldName, value: RawValue | undefined, min: number, max: number): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(field, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`)
+  return n
 }
 
 function toBoolean (field: FieldName, value: RawValue | undefined): boolean {
@@ -246,8 +264,16 @@ function validate (raw: RawLayer): NodeConfig {
     api,
     apiToken,
     logLevel: logLevel as LogLevel,
-    mdns: toBoolean('mdns', raw.mdns ?? false)
+    mdns: toBoolean('mdns', raw.mdns ?? false),
+    swarm: parseSwarmName(toString('swarm', raw.swarm) ?? DEFAULTS.swarm),
+    maxMessageBytes: toInteger('maxMessageBytes', raw.maxMessageBytes ?? DEFAULTS.maxMessageBytes, 1024, 64 * 1024 * 1024),
+    replayWindowMs: toInteger('replayWindowMs', raw.replayWindowMs ?? DEFAULTS.replayWindowMs, 1000, 24 * 3600 * 1000)
   }
+}
+
+function parseSwarmName (name: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new ConfigError('swarm', 'must be 1-64 letters, digits or _.-')
+  return name
 }
 
 export function isLoopback (host: string): boolean {

@@ -23,6 +23,8 @@ export interface PeerDialerInit {
   dialTimeoutMs?: number
   /** How long the larger peer id waits before dialing a peer it discovered (see dialDiscovered). */
   deferDialMs?: number
+  /** Deadline of one DHT lookup in a walk. */
+  walkTimeoutMs?: number
 }
 
 export interface PeerDialerComponents {
@@ -47,6 +49,7 @@ export class PeerDialer implements Startable {
   private walking = false
   private readonly deferred = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly deferMs: number
+  private readonly walkTimeout: number
 
   constructor (private readonly components: PeerDialerComponents, init: PeerDialerInit = {}) {
     this.log = components.logger.forComponent('swarmnet:peer-dialer')
@@ -57,6 +60,7 @@ export class PeerDialer implements Startable {
     this.bootstrap = init.bootstrap ?? []
     this.walkInterval = this.minWalk
     this.deferMs = init.deferDialMs ?? 1000
+    this.walkTimeout = init.walkTimeoutMs ?? 5000
   }
 
   readonly [Symbol.toStringTag] = 'swarmnet/peer-dialer'
@@ -65,11 +69,23 @@ export class PeerDialer implements Startable {
     if (this.controller != null) return
     this.controller = new AbortController()
     this.components.events.addEventListener('peer:discovery', this.onDiscovery)
+    this.components.events.addEventListener('peer:connect', this.onConnect)
     this.schedule(this.minWalk)
+  }
+
+  // A new connection may bring news of more peers: walk soon again.
+  private readonly onConnect = (): void => {
+    if (this.walkInterval <= this.minWalk || this.controller == null) return
+    this.walkInterval = this.minWalk
+    if (this.timer != null && !this.walking) {
+      clearTimeout(this.timer)
+      this.schedule(this.minWalk)
+    }
   }
 
   stop (): void {
     this.components.events.removeEventListener('peer:discovery', this.onDiscovery)
+    this.components.events.removeEventListener('peer:connect', this.onConnect)
     if (this.timer != null) clearTimeout(this.timer)
     this.timer = undefined
     for (const t of this.deferred.values()) clearTimeout(t)
@@ -154,7 +170,7 @@ export class PeerDialer implements Startable {
       if (this.connectedPeers() > 0 && this.connectedPeers() < this.maxPeers) {
         // Our own id first: it asks the peers closest to us, which in a small swarm is everyone.
         for (const key of [this.components.peerId.toMultihash().bytes, randomBytes(32)]) {
-          const query = AbortSignal.any([signal, AbortSignal.timeout(this.dialTimeout)])
+          const query = AbortSignal.any([signal, AbortSignal.timeout(this.walkTimeout)])
           for await (const info of this.components.peerRouting.getClosestPeers(key, { signal: query })) {
             if (!info.id.equals(this.components.peerId) && !this.isConnected(info.id) && !this.deferred.has(info.id.toString())) {
               this.dialDiscovered(info.id)
@@ -165,6 +181,8 @@ export class PeerDialer implements Startable {
       }
     } catch (err) {
       if (!signal.aborted) this.log('walk failed: %s', (err as Error).message)
+      // The DHT starts after us; a walk it refused says nothing about the swarm.
+      if (/not started/i.test((err as Error).message)) found++
     } finally {
       this.walking = false
     }

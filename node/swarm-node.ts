@@ -391,7 +391,9 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
     },
     connectionMonitor: options.pingIntervalMs === 0
       ? { enabled: false }
-      : { enabled: true, pingInterval: options.pingIntervalMs ?? 5000 },
+      // Pings only measure latency here: under load they time out in bulk, and dropping
+      // connections for that made a 20-node local swarm churn forever (bench/startup).
+      : { enabled: true, pingInterval: options.pingIntervalMs ?? 5000, abortConnectionOnPingFailure: false },
     peerDiscovery,
     services: services as Libp2pOptions<BaseServices & Record<string, unknown>>['services'],
     start: false
@@ -414,7 +416,12 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
 function memberServices (options: SwarmNodeOptions, metrics: SwarmMetrics, log: Logger): Record<string, ServiceFactory> {
   const m = options.messaging ?? {}
   return {
-    envelope: envelope({ registry: metrics.registry, maxMessageBytes: m.maxMessageBytes, replayWindowMs: m.replayWindowMs, allowPeers: options.allowPeers }),
+    envelope: envelope({
+      registry: metrics.registry,
+      maxMessageBytes: m.maxMessageBytes ?? options.maxMessageBytes,
+      replayWindowMs: m.replayWindowMs ?? options.replayWindowMs,
+      allowPeers: options.allowPeers
+    }),
     // Not 'events': libp2p's own event target already has that component name.
     bus: eventBus({ registry: metrics.registry, onError: (err, type) => { log.warn({ err, type }, 'event handler failed') } }),
     direct: directMessaging({ registry: metrics.registry, ...m.direct }),

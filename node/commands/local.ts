@@ -29,7 +29,8 @@ interface Child {
 }
 
 const READY_DEADLINE_MS = 30_000
-const CONNECT_DEADLINE_MS = 30_000
+// Larger swarms take longer to find each other on a shared machine.
+const connectDeadlineMs = (nodes: number): number => 30_000 + 2_000 * nodes
 const STOP_DEADLINE_MS = 6_000
 
 function parseIntOption (name: string, value: string, min: number, max: number): number {
@@ -133,7 +134,7 @@ export async function runLocal (opts: LocalOptions): Promise<void> {
     process.stdout.write(`bootstrap address: ${bootAddr}\ndata and logs: ${root}\n`)
 
     // Report when the swarm is fully connected: every node lists every other one.
-    const deadline = Date.now() + CONNECT_DEADLINE_MS
+    const deadline = Date.now() + connectDeadlineMs(count)
     let seen: number[] = []
     while (Date.now() < deadline && stopping == null) {
       seen = await Promise.all(ready.map(async r => r.api == null ? count : peersSeen(r.api).catch(() => 0)))

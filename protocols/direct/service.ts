@@ -117,14 +117,18 @@ export class DirectMessaging implements Startable {
 
   async send (to: string | PeerId, message: SendOptions): Promise<SendResult> {
     if (!this.started) throw new UnreachableError('the node is not started')
-    let peer: PeerId
-    try {
-      peer = typeof to === 'string' ? peerIdFromString(to) : to
-    } catch {
-      throw new UnreachableError(`${JSON.stringify(String(to).slice(0, 80))} is not a peer id`)
+    // The hot path: a known peer's link is found by its string id without parsing it again.
+    let link = typeof to === 'string' ? this.links.get(to) : undefined
+    if (link == null) {
+      let peer: PeerId
+      try {
+        peer = typeof to === 'string' ? peerIdFromString(to) : to
+      } catch {
+        throw new UnreachableError(`${JSON.stringify(String(to).slice(0, 80))} is not a peer id`)
+      }
+      if (peer.equals(this.components.peerId)) throw new UnreachableError('cannot send a direct message to this node itself; use node.events.emitLocal')
+      link = this.link(peer)
     }
-    if (peer.equals(this.components.peerId)) throw new UnreachableError('cannot send a direct message to this node itself; use node.events.emitLocal')
-    const link = this.link(peer)
     const now = this.now()
     const admitted = link.breaker.allow(now)
     if (!admitted.ok) {

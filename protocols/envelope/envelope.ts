@@ -133,13 +133,22 @@ export function seal (init: MessageInit, ctx: SealContext): Sealed {
   return { message, bytes }
 }
 
+// Parsing a base58 peer id costs more than the rest of sealing; targets repeat, so cache them.
+const targetCache = new Map<string, Uint8Array>()
+
 /** Target peer ids travel as multihash bytes. */
 function peerIdBytes (id: string): Uint8Array {
+  const hit = targetCache.get(id)
+  if (hit != null) return hit
+  let bytes: Uint8Array
   try {
-    return peerIdFromString(id).toMultihash().bytes
+    bytes = peerIdFromString(id).toMultihash().bytes
   } catch {
     throw invalid('targetAgents', `${JSON.stringify(id.slice(0, 80))} is not a peer id`)
   }
+  if (targetCache.size >= 4096) targetCache.delete(targetCache.keys().next().value as string)
+  targetCache.set(id, bytes)
+  return bytes
 }
 
 function validateCommon (m: SwarmMessage): void {

@@ -32,6 +32,9 @@ describe('config', () => {
     assert.equal(c.logLevel, 'info')
     assert.equal(c.mdns, false)
     assert.equal(c.allowPeers, undefined)
+    assert.equal(c.maxMessageBytes, 1024 * 1024)
+    assert.equal(c.swarm, 'default')
+    assert.equal(resolveConfig({ configFile: file('num.json', { maxMessageBytes: 4096 }) }).maxMessageBytes, 4096)
   })
 
   it('takes flags over environment over file over defaults, field by field', () => {
@@ -66,13 +69,16 @@ describe('config', () => {
     configError(() => resolveConfig({ flags: { allowPeers: 'not-a-peer-id' } }), 'allowPeers[0]')
     configError(() => resolveConfig({ flags: { capabilities: 'ok,not ok' } }), 'capabilities[1]')
     configError(() => resolveConfig({ flags: { apiToken: 'short' } }), 'apiToken')
+    configError(() => resolveConfig({ env: { SWARMNET_MAX_MESSAGE_BYTES: '1e9' } }), 'maxMessageBytes')
+    configError(() => resolveConfig({ flags: { replayWindowMs: '10' } }), 'replayWindowMs')
+    configError(() => resolveConfig({ flags: { swarm: 'has space' } }), 'swarm')
   })
 
   it('rejects unknown fields, bad JSON and wrong types in the config file', () => {
     configError(() => resolveConfig({ configFile: file('typo.json', { listn: ['/ip4/127.0.0.1/tcp/1'] }) }), 'listn')
     configError(() => resolveConfig({ configFile: file('bad.json', '{ not json') }), 'config')
     configError(() => resolveConfig({ configFile: file('array.json', '[]') }), 'config')
-    configError(() => resolveConfig({ configFile: file('num.json', { listen: 5 }) }), 'listen')
+    configError(() => resolveConfig({ configFile: file('listen-num.json', { listen: 5 }) }), 'listen')
     configError(() => resolveConfig({ configFile: join(dir, 'missing.json') }), 'config')
   })
 

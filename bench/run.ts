@@ -1,0 +1,211 @@
+/**
+ * `npm run bench [-- name... [--write] [options]]`: runs the named benchmarks, or all of them.
+ * With --write each benchmark's section in docs/benchmarks.md is replaced (or appended), with the
+ * command, the date and the machine, so figures in the docs always say where they came from.
+ *
+ * A benchmark is one registry entry: its options (node:util parseArgs format) and a function
+ * that prints its table and returns it as markdown. Later ones (messaging, raft, crdt) add an entry.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
+import { runStartup, parseStartupOptions, cleanup as cleanupStartup } from './startup.js'
+import { runMessaging, parseMessagingOptions, cleanup as cleanupMessaging } from './messaging.js'
+
+type Values = Record<string, string | boolean | Array<string | boolean> | undefined>
+
+export interface BenchResult {
+  /** The section body for docs/benchmarks.md. */
+  markdown: string
+  /** Raw figures, printed with --json. */
+  data: unknown
+}
+
+export interface Benchmark {
+  title: string
+  /** What is measured and how, for the docs section. */
+  about: string
+  options: ParseArgsOptionsConfig
+  /** Option lines for --help. */
+  usage: string[]
+  run: (values: Values) => Promise<BenchResult>
+  /** Stops whatever the benchmark started; called on Ctrl-C. */
+  cleanup?: () => Promise<void>
+}
+
+export const benchmarks: Record<string, Benchmark> = {
+  startup: {
+    title: 'Startup',
+    about: 'Time from process spawn to the ready line, and until every node of a local swarm (one bootstrap peer plus N members on ' +
+      '127.0.0.1, TCP, `--log-level warn`, fresh data dirs) lists all the others in `/v1/status`. Source: `bench/startup.ts`.',
+    options: { sizes: { type: 'string' }, runs: { type: 'string' } },
+    usage: ['--sizes 5,20   member counts of the local swarms (default 5,20)', '--runs 3       runs per measurement (default 3)'],
+    run: async (values) => {
+      const result = await runStartup(parseStartupOptions(values as { sizes?: string, runs?: string }))
+      const { markdown, ...data } = result
+      return { markdown, data }
+    },
+    cleanup: cleanupStartup
+  },
+  messaging: {
+    title: 'Messaging against NATS',
+    about: 'Acknowledged direct round trips (our send resolved by the receiver\'s ack; NATS request-reply resolved by an empty reply), ' +
+      'receiver in a separate process, 256-byte payloads; and broadcast to 10 receivers (gossipsub across 11 TCP nodes in one process; ' +
+      'NATS fan-out to 10 subscriber connections in one process), both run side by side against Debian\'s nats-server in one run. ' +
+      'Every swarmnet message is Ed25519-signed by its sender and verified by its receiver. Source: `bench/messaging.ts`.',
+    options: { messages: { type: 'string' }, rate: { type: 'string' }, broadcasts: { type: 'string' } },
+    usage: ['--messages 20000   round trips at 64 in flight (1/8 of that at 1)', '--rate 200         broadcasts per second', '--broadcasts 400   broadcasts sent'],
+    run: async (values) => runMessaging(parseMessagingOptions(values as { messages?: string, rate?: string, broadcasts?: string })),
+    cleanup: cleanupMessaging
+  }
+}
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+const DOC = resolve(ROOT, 'docs/benchmarks.md')
+
+const INTRO = `# Benchmarks
+
+Run them with \`npm run bench\` (all of them) or \`npm run bench -- startup\` (one by name); add
+\`--write\` to replace that benchmark's section below with the new figures. Each section records
+the command, the date and the machine it ran on.
+
+The figures are from a small, noisy machine (2 cores, shared with other work), so absolute numbers
+move between runs by tens of percent. Compare ratios within one run (for example 5 vs 20 members)
+rather than figures across runs or machines.
+`
+
+function sh (cmd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    return undefined
+  }
+}
+
+function cpuModel (): string {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find(l => l.startsWith('model name'))
+    if (line != null) return line.split(':').slice(1).join(':').trim()
+  } catch { // not Linux: fall through
+  }
+  return cpus()[0]?.model ?? 'unknown'
+}
+
+/** The command as the user typed it, so a reader can rerun exactly that. */
+function commandLine (argv: string[]): string {
+  const quoted = argv.map(a => /^[\w./,=:@-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)
+  if (process.env.npm_lifecycle_event === 'bench') return ['npm run bench', ...(quoted.length > 0 ? ['--', ...quoted] : [])].join(' ')
+  return ['node dist/bench/run.js', ...quoted].join(' ')
+}
+
+function machine (): string[] {
+  const commit = sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])
+  const dirty = sh('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no'])
+  return [
+    `- CPU: ${cpuModel()}, ${sh('nproc', []) ?? availableParallelism()} cores (nproc)`,
+    `- Memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; load average at start: ${loadavg().map(l => l.toFixed(2)).join(', ')}`,
+    `- Node ${process.version}, Linux ${release()}`,
+    ...(commit != null ? [`- Commit: ${commit}${dirty != null && dirty !== '' ? ' with uncommitted changes' : ''}`] : [])
+  ]
+}
+
+function section (name: string, bench: Benchmark, body: string, command: string, date: string, facts: string[]): string {
+  return [
+    `<!-- bench:${name}:begin (written by npm run bench -- ${name} --write; edits inside are replaced) -->`,
+    `## ${bench.title}`,
+    '',
+    bench.about,
+    '',
+    `- Command: \`${command}\``,
+    `- Date: ${date}`,
+    ...facts,
+    '',
+    body,
+    `<!-- bench:${name}:end -->`
+  ].join('\n')
+}
+
+/** Replaces the benchmark's delimited section, or appends it; text outside sections is kept. */
+export function replaceSection (doc: string, name: string, text: string): string {
+  const begin = doc.indexOf(`<!-- bench:${name}:begin`)
+  const endMarker = `<!-- bench:${name}:end -->`
+  const end = doc.indexOf(endMarker, begin)
+  if (begin >= 0 && end >= 0) return doc.slice(0, begin) + text + doc.slice(end + endMarker.length)
+  return doc.trimEnd() + '\n\n' + text + '\n'
+}
+
+function help (): string {
+  const lines = ['usage: npm run bench -- [name...] [--write] [--json] [options]', '', 'benchmarks (all when none is named):']
+  for (const [name, b] of Object.entries(benchmarks)) {
+    lines.push(`  ${name}`, ...b.usage.map(u => `    ${u}`))
+  }
+  lines.push('', '  --write   replace the benchmark\'s section in docs/benchmarks.md', '  --json    also print the raw results as JSON')
+  return lines.join('\n') + '\n'
+}
+
+async function main (): Promise<number> {
+  const argv = process.argv.slice(2)
+  const options: ParseArgsOptionsConfig = {
+    write: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' }
+  }
+  for (const b of Object.values(benchmarks)) Object.assign(options, b.options)
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n${help()}`)
+    return 2
+  }
+  const { values, positionals } = parsed
+  if (values.help === true) {
+    process.stdout.write(help())
+    return 0
+  }
+  const unknown = positionals.filter(n => !(n in benchmarks))
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benchmarks).join(', ')}\n`)
+    return 2
+  }
+  const names = positionals.length > 0 ? [...new Set(positionals)] : Object.keys(benchmarks)
+
+  // Ctrl-C must not leave swarm processes or temp dirs behind.
+  let interrupted = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    process.stderr.write(`bench: ${signal}, cleaning up\n`)
+    void Promise.all(Object.values(benchmarks).map(async b => b.cleanup?.())).finally(() => { process.exit(130) })
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  const command = commandLine(argv)
+  const date = sh('date', ['-u']) ?? new Date().toUTCString()
+  const facts = machine()
+  for (const name of names) {
+    const bench = benchmarks[name]!
+    process.stdout.write(`\n## ${bench.title}\n\n`)
+    const result = await bench.run(values)
+    if (values.json === true) process.stdout.write(JSON.stringify(result.data, null, 2) + '\n')
+    if (values.write === true) {
+      mkdirSync(dirname(DOC), { recursive: true })
+      const doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : INTRO
+      writeFileSync(DOC, replaceSection(doc, name, section(name, bench, result.markdown, command, date, facts)))
+      process.stderr.write(`bench: wrote the ${name} section of ${DOC}\n`)
+    }
+  }
+  return 0
+}
+
+try {
+  process.exitCode = await main()
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`)
+  await Promise.all(Object.values(benchmarks).map(async b => b.cleanup?.()))
+  process.exitCode = 1
+}
