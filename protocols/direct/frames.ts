@@ -51,10 +51,27 @@ export class FrameDecoder {
   private readonly buf = new Uint8ArrayList()
   constructor (private readonly maxFrameBytes: number) {}
 
+  /**
+   * Set when a bad prefix was met after good frames: those frames are returned first, and the
+   * caller must check this after handling them (nothing after a bad prefix can be framed).
+   */
+  failure?: FrameError
+
   /** Feeds bytes; returns every complete frame body. Throws FrameError on a bad prefix. */
   push (chunk: Uint8Array | Uint8ArrayList): Uint8Array[] {
+    if (this.failure != null) throw this.failure
     this.buf.append(chunk)
     const out: Uint8Array[] = []
+    try {
+      this.decode(out)
+    } catch (err) {
+      if (out.length === 0) throw err
+      this.failure = err as FrameError
+    }
+    return out
+  }
+
+  private decode (out: Uint8Array[]): void {
     for (;;) {
       // Read the varint prefix without consuming it.
       let len = 0
@@ -69,10 +86,10 @@ export class FrameDecoder {
       }
       if (!complete) {
         if (i >= 5) throw new FrameError('malformed', 'length prefix longer than 5 bytes')
-        return out
+        return
       }
       if (len > this.maxFrameBytes) throw new FrameError('too_large', `frame of ${len} bytes exceeds the ${this.maxFrameBytes}-byte limit`)
-      if (this.buf.length < i + len) return out
+      if (this.buf.length < i + len) return
       out.push(this.buf.subarray(i, i + len))
       this.buf.consume(i + len)
     }

@@ -71,6 +71,7 @@ export class Inbound {
           if (active >= this.ctx.maxConcurrent) stream.pause()
           this.onEnvelope(frame.envelope, remote, writer).finally(done)
         }
+        if (decoder.failure != null) throw decoder.failure
       }
     } catch (err) {
       // A bad length prefix leaves no way to find the next frame: drop the stream.

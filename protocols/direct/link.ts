@@ -145,6 +145,7 @@ export class PeerLink {
           const frame = decodeFrame(body)
           if (frame.ack != null) this.onAck(frame.ack)
         }
+        if (decoder.failure != null) throw decoder.failure
       }
     } catch (err) {
       this.ctx.log('stream to %s failed: %s', this.peerId, (err as Error).message)

@@ -21,7 +21,10 @@ export class FrameWriter {
     this.pending.push(frame)
     if (!this.scheduled) {
       this.scheduled = true
-      queueMicrotask(() => { this.flush() })
+      // After the current I/O callbacks: acks for every message in one read chunk finish in
+      // different microtasks, and waiting one turn sends them all in one write (profiled: the
+      // receiver spent 20% of its time in socket writes with per-microtask flushes).
+      setImmediate(() => { this.flush() })
     }
   }
 
