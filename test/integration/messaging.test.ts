@@ -208,6 +208,14 @@ describe('messaging', function () {
     await waitFor(() => heard === 1, { message: 'the valid broadcast' })
     await waitFor(async () => await b.messaging!.envelope.rejections('malformed') === 1, { message: 'the forged one to be counted' })
     assert.equal(heard, 1)
+
+    // A replay: the same signed envelope published again (gossip gives it a new id, we do not).
+    const { bytes } = a.messaging!.envelope.seal({ type: 'risk_alert', routing: 'broadcast', topic: 'alerts', payload: 'once' })
+    await a.libp2p.services.pubsub.publish('/swarmnet/default/alerts', bytes)
+    await waitFor(() => heard === 2, { message: 'the original' })
+    await a.libp2p.services.pubsub.publish('/swarmnet/default/alerts', bytes)
+    await waitFor(async () => await b.messaging!.envelope.rejections('replayed') === 1, { message: 'the replay to be counted' })
+    assert.equal(heard, 2)
   })
 
   it('runs bus handlers concurrently; a failing one is counted and blocks no other', async () => {
