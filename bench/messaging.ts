@@ -55,6 +55,15 @@ async function closedLoop (total: number, inFlight: number, call: () => Promise<
   return stats(latencies, performance.now() - t0)
 }
 
+/** A warm-up (JIT, streams), then 1 and 64 in flight. */
+async function roundTrips (opts: MessagingOptions, call: () => Promise<unknown>): Promise<Record<string, Stats>> {
+  await closedLoop(2000, 64, call)
+  return {
+    1: await closedLoop(Math.max(500, Math.floor(opts.messages / 8)), 1, call),
+    64: await closedLoop(opts.messages, 64, call)
+  }
+}
+
 function peerScript (): string {
   return fileURLToPath(new URL('./messaging-peer.js', import.meta.url))
 }
@@ -136,12 +145,7 @@ async function swarmnetRoundTrips (opts: MessagingOptions): Promise<Record<strin
     const target = String(peer.ready.peerId)
     await sender.libp2p.dial(multiaddr((peer.ready.addrs as string[])[0]!))
     const payload = new Uint8Array(256).fill(7)
-    const send = async (): Promise<unknown> => sender.send(target, { type: 'bench', payload })
-    await closedLoop(2000, 64, send) // warm up JIT and the stream
-    return {
-      1: await closedLoop(Math.max(500, Math.floor(opts.messages / 8)), 1, send),
-      64: await closedLoop(opts.messages, 64, send)
-    }
+    return await roundTrips(opts, async () => sender.send(target, { type: 'bench', payload }))
   } finally {
     await sender.stop()
     await stopPeer(peer.proc)
@@ -154,12 +158,7 @@ async function natsRoundTrips (url: string, opts: MessagingOptions): Promise<Rec
   const nc = await connect({ servers: url })
   try {
     const payload = new Uint8Array(256).fill(7)
-    const req = async (): Promise<unknown> => nc.request('bench.req', payload, { timeout: 5000 })
-    await closedLoop(2000, 64, req)
-    return {
-      1: await closedLoop(Math.max(500, Math.floor(opts.messages / 8)), 1, req),
-      64: await closedLoop(opts.messages, 64, req)
-    }
+    return await roundTrips(opts, async () => nc.request('bench.req', payload, { timeout: 5000 }))
   } finally {
     await nc.close()
     await stopPeer(peer.proc)
