@@ -1,0 +1,63 @@
+/**
+ * What a seed draws before the run starts: the cluster and its knobs, the fault rates, and the
+ * network weather (redrawn now and then during the run).
+ */
+import type { Weather } from './network.js'
+import type { Prng } from './prng.js'
+
+export interface Scenario {
+  hostile: boolean
+  voters: number
+  learners: number
+  heartbeatTicks: number
+  electionTicks: number
+  maxInflightAppends: number
+  maxEntriesPerAppend: number
+  chaosTicks: number
+  /** Mean virtual time between client bursts and between faults. */
+  clientGap: number
+  faultGap: number
+  crashMidReady: number
+  /** Chance a leader crashes right after applying newly committed entries: the worst moment. */
+  crashAfterCommit: number
+  /** Chance a node crashes as it becomes leader, its first entry durable but not yet sent. */
+  crashNewLeader: number
+}
+
+/**
+ * 'normal' draws any mix of knobs; 'hostile' is the churn that exposes subtle bugs (figure 8 of
+ * the Raft paper needs a quick succession of leaders, each losing its tail): three voters, one
+ * entry per append, frequent proposals, leaders crashing as they take office or commit.
+ * 'mixed' (the default) picks hostile for a quarter of the seeds.
+ */
+export type Profile = 'mixed' | 'normal' | 'hostile'
+
+export function drawScenario (rng: Prng, profile: Profile = 'mixed'): Scenario {
+  const hostile = profile === 'hostile' || (profile === 'mixed' && rng.chance(0.25))
+  return {
+    hostile,
+    voters: hostile || rng.chance(0.5) ? 3 : 5,
+    learners: rng.chance(0.3) ? 1 : 0,
+    heartbeatTicks: rng.pick([1, 1, 2, 3]),
+    electionTicks: 10,
+    maxInflightAppends: rng.pick([1, 2, 4, 8]),
+    maxEntriesPerAppend: hostile ? 1 : rng.pick([1, 2, 4, 64]),
+    chaosTicks: hostile ? rng.between(250, 400) : rng.between(100, 250),
+    clientGap: hostile ? rng.pick([3, 5]) : rng.pick([5, 15, 40]),
+    faultGap: rng.pick([20, 60, 150]),
+    crashMidReady: rng.pick([0, 0.002, 0.01]),
+    crashAfterCommit: hostile ? 0.2 : rng.pick([0, 0.05, 0.2]),
+    crashNewLeader: hostile ? 0.3 : rng.pick([0, 0.1, 0.3])
+  }
+}
+
+export function drawWeather (rng: Prng): Weather {
+  return {
+    dropRate: rng.pick([0, 0.02, 0.1, 0.3]),
+    dupRate: rng.pick([0, 0.05, 0.2]),
+    minDelay: 1,
+    maxDelay: rng.pick([3, 10, 25]),
+    lateRate: rng.pick([0, 0.02, 0.1]),
+    lateDelay: rng.pick([50, 200])
+  }
+}
