@@ -164,8 +164,9 @@ export class PeerDialer implements Startable {
         const id = ma.getComponents().findLast(c => c.name === 'p2p')?.value
         return id != null && [...this.components.connectionManager.getConnectionsMap().keys()].some(p => p.toString() === id)
       })
+      // Re-dialing an unreachable bootstrap peer is no news: it must not keep the walks fast.
       if (!bootstrapConnected) {
-        for (const ma of this.bootstrap) if (this.dial(ma)) found++
+        for (const ma of this.bootstrap) this.dial(ma)
       }
       if (this.connectedPeers() > 0 && this.connectedPeers() < this.maxPeers) {
         // Our own id first: it asks the peers closest to us, which in a small swarm is everyone.

@@ -81,7 +81,9 @@ export function swarmKeyProtector (init: SwarmKeyProtectorInit): () => Connectio
           bytes.write(PROOF, { signal })
         ])
         if (!uint8ArrayEquals(proof.subarray(), PROOF)) {
-          const remote = (connection as unknown as { remoteAddr?: { toString: () => string } }).remoteAddr?.toString() ?? 'unknown'
+          // The host only: every inbound attempt comes from a new source port.
+          const remote = ((connection as unknown as { remoteAddr?: { toString: () => string } }).remoteAddr?.toString() ?? 'unknown')
+            .replace(/\/(tcp|udp)\/\d+.*$/, '')
           init.onMismatch(remote)
           const err = new SwarmKeyMismatchError()
           boxed.abort(err)

@@ -13,7 +13,8 @@ const local = (dir: string, ...extra: string[]): string[] =>
 /** A usage or config error: exit code 2 and exactly one line on stderr, no stack trace. */
 async function expectExit2 (args: string[], pattern: RegExp, env?: Record<string, string>): Promise<void> {
   const { code, stderr } = await runCli(args, { env })
-  const lines = stderr.trim().split('\n').filter(l => l !== '' && !l.startsWith('(run with --help'))
+  // JSON lines are the node's logs; the error itself is the one plain line.
+  const lines = stderr.trim().split('\n').filter(l => l !== '' && !l.startsWith('(run with --help') && !l.startsWith('{'))
   assert.equal(code, 2, `exit code for ${args.join(' ')}; stderr: ${stderr}`)
   assert.equal(lines.length, 1, `one line for ${args.join(' ')}, got: ${stderr}`)
   assert.match(lines[0]!, pattern)
