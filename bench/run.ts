@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
 import { runStartup, parseStartupOptions, cleanup as cleanupStartup } from './startup.js'
 import { runMessaging, parseMessagingOptions, cleanup as cleanupMessaging } from './messaging.js'
+import { runRaft, parseRaftOptions, cleanup as cleanupRaft } from './raft.js'
+import { runCrdt, parseCrdtOptions, cleanup as cleanupCrdt } from './crdt.js'
 
 type Values = Record<string, string | boolean | Array<string | boolean> | undefined>
 
@@ -60,6 +62,26 @@ export const benchmarks: Record<string, Benchmark> = {
     usage: ['--messages 20000   round trips at 64 in flight (1/8 of that at 1)', '--rate 200         broadcasts per second', '--broadcasts 400   broadcasts sent'],
     run: async (values) => runMessaging(parseMessagingOptions(values as { messages?: string, rate?: string, broadcasts?: string })),
     cleanup: cleanupMessaging
+  },
+  raft: {
+    title: 'Raft against etcd',
+    about: 'Durable writes to the leader of a 3-member cluster on 127.0.0.1 (swarmnet: three `swarmnet start --voters 3` processes joined ' +
+      'through one bootstrap peer; etcd 3.4 from Debian\'s etcd-server, default settings), side by side in one run, the client in the ' +
+      'benchmark process; and failover after SIGKILL of the leader. Source: `bench/raft.ts`.',
+    options: { writes: { type: 'string' }, failovers: { type: 'string' } },
+    usage: ['--writes 4000    writes per in-flight level (1 in flight: a quarter)', '--failovers 10   leader kills per system'],
+    run: async (values) => runRaft(parseRaftOptions(values as { writes?: string, failovers?: string })),
+    cleanup: cleanupRaft
+  },
+  crdt: {
+    title: 'Shared state (CRDT) against plain Yjs',
+    about: 'Local update rate, delta resync of divergent operations (the anchor\'s scenario) and memory per document, our documents ' +
+      'against plain Yjs in the same process; and time to converge after a partition heals, 10 and 50 nodes in one process on the ' +
+      'in-process memory transport. Source: `bench/crdt.ts`.',
+    options: { 'heal-nodes': { type: 'string' }, 'heal-ops': { type: 'string' }, diverge: { type: 'string' }, 'crdt-runs': { type: 'string' } },
+    usage: ['--heal-nodes 10,50   swarm sizes for the heal', '--heal-ops 1000      conflicting operations per side', '--diverge 10000      divergent operations to resync', '--crdt-runs 3        runs of the in-process measurements'],
+    run: async (values) => runCrdt(parseCrdtOptions(values as { 'heal-nodes'?: string, 'heal-ops'?: string, diverge?: string, 'crdt-runs'?: string })),
+    cleanup: cleanupCrdt
   }
 }
 

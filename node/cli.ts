@@ -11,6 +11,7 @@ import { runKeygen } from './commands/keygen.js'
 import { newSwarmKey } from './swarm-key.js'
 import { runLocal } from './commands/local.js'
 import { runSend, runPublish, runListen } from './commands/client.js'
+import { runKvGet, runKvPut, runKvDel } from './commands/kv.js'
 import type { RawLayer } from './config.js'
 
 const collect = (value: string, prev: string[] = []): string[] => [...prev, value]
@@ -36,6 +37,7 @@ function addNodeOptions (cmd: Command): Command {
     .option('--swarm <name>', 'swarm name; scopes broadcast topics (default "default")')
     .option('--max-message-bytes <n>', 'largest message sent or accepted (default 1048576)')
     .option('--replay-window-ms <n>', 'accepted clock difference and replay window for messages (default 300000)')
+    .option('--voters <n>', 'Raft voters: the first N members that find each other form the cluster, later ones join as learners (default 3)')
     .addOption(new Option('--stop-on-stdin-close', 'stop when standard input closes (used by `swarmnet local`)').hideHelp())
 }
 
@@ -46,7 +48,7 @@ function flagsLayer (opts: Record<string, unknown>): { flags: RawLayer, configFi
     ['listen', 'listen'], ['announce', 'announce'], ['bootstrap', 'bootstrap'], ['dataDir', 'dataDir'],
     ['keyFile', 'keyFile'], ['name', 'name'], ['capabilities', 'capabilities'], ['swarmKey', 'swarmKey'],
     ['allowPeers', 'allowPeers'], ['api', 'api'], ['apiToken', 'apiToken'], ['logLevel', 'logLevel'], ['mdns', 'mdns'],
-    ['swarm', 'swarm'], ['maxMessageBytes', 'maxMessageBytes'], ['replayWindowMs', 'replayWindowMs']
+    ['swarm', 'swarm'], ['maxMessageBytes', 'maxMessageBytes'], ['replayWindowMs', 'replayWindowMs'], ['voters', 'voters']
   ]
   for (const [opt, field] of map) {
     const v = opts[opt]
@@ -135,6 +137,33 @@ export function buildProgram (): Command {
     .option('--topics <list>', 'also subscribe to these broadcast topics (comma-separated)'))
     .action(async (opts: Record<string, string | undefined>) => {
       await runListen(opts)
+    })
+
+  const kv = program.command('kv').description('read and write the replicated key-value store through a running node (Raft)')
+  clientOptions(kv.command('get')
+    .description('print {key, value, version} as JSON; exit 1 if the key does not exist')
+    .argument('<key>', 'the key')
+    .option('--stale', 'answer from the node\'s own copy instead of a linearizable read through the leader')
+    .option('--timeout <ms>', 'give up after this many ms (default 5000)'))
+    .action(async (key: string, opts: Record<string, string | boolean | undefined>) => {
+      await runKvGet(key, opts as never)
+    })
+  clientOptions(kv.command('put')
+    .description('write a value through the leader; prints {key, version, index}')
+    .argument('<key>', 'the key')
+    .argument('<value>', 'the value: JSON, or a plain string')
+    .option('--prev-version <n>', 'compare-and-set: only if the key\'s version is n (0: only if it does not exist)')
+    .option('--timeout <ms>', 'give up after this many ms (default 5000)'))
+    .action(async (key: string, value: string, opts: Record<string, string | undefined>) => {
+      await runKvPut(key, value, opts)
+    })
+  clientOptions(kv.command('del')
+    .description('delete a key through the leader; exit 1 if it did not exist')
+    .argument('<key>', 'the key')
+    .option('--prev-version <n>', 'only if the key\'s version is n')
+    .option('--timeout <ms>', 'give up after this many ms (default 5000)'))
+    .action(async (key: string, opts: Record<string, string | undefined>) => {
+      await runKvDel(key, opts)
     })
 
   return program

@@ -4,6 +4,7 @@
  * validated after merging, and a bad one raises a ConfigError naming the field.
  */
 import { readFileSync, existsSync } from 'node:fs'
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ConfigError } from './errors.js'
@@ -35,6 +36,8 @@ export interface NodeConfig {
   maxMessageBytes: number
   /** Accepted clock difference for message timestamps, and the replay window. */
   replayWindowMs: number
+  /** Raft voters: the first this many members that find each other form the cluster. */
+  voters: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -51,7 +54,8 @@ export const DEFAULTS = {
   mdns: false,
   swarm: 'default',
   maxMessageBytes: 1024 * 1024,
-  replayWindowMs: 5 * 60_000
+  replayWindowMs: 5 * 60_000,
+  voters: 3
 }
 
 /** Each field, its kind, and the environment variable that sets it. */
@@ -71,7 +75,8 @@ const FIELDS = {
   mdns: { kind: 'boolean', env: 'SWARMNET_MDNS' },
   swarm: { kind: 'string', env: 'SWARMNET_SWARM' },
   maxMessageBytes: { kind: 'integer', env: 'SWARMNET_MAX_MESSAGE_BYTES' },
-  replayWindowMs: { kind: 'integer', env: 'SWARMNET_REPLAY_WINDOW_MS' }
+  replayWindowMs: { kind: 'integer', env: 'SWARMNET_REPLAY_WINDOW_MS' },
+  voters: { kind: 'integer', env: 'SWARMNET_VOTERS' }
 } as const
 
 export type FieldName = keyof typeof FIELDS
@@ -109,10 +114,15 @@ export function readConfigFile (file: string): RawLayer {
     const ok = typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number' ||
       (Array.isArray(value) && value.every(v => typeof v === 'string'))
     if (!ok) throw new ConfigError(field, 'must be a string, a number, a boolean or a list of strings')
-    layer[field] = value as RawValue
+    // Paths in a config file are relative to the file, not to wherever the node is started.
+    layer[field] = PATH_FIELDS.has(field) && typeof value === 'string' && !isAbsolute(value)
+      ? resolvePath(dirname(file), value)
+      : value as RawValue
   }
   return layer
 }
+
+const PATH_FIELDS = new Set<FieldName>(['dataDir', 'keyFile', 'swarmKey'])
 
 /** Reads the `SWARMNET_*` variables into a raw layer. */
 export function envLayer (env: Record<string, string | undefined>): RawLayer {
@@ -267,7 +277,8 @@ function validate (raw: RawLayer): NodeConfig {
     mdns: toBoolean('mdns', raw.mdns ?? false),
     swarm: parseSwarmName(toString('swarm', raw.swarm) ?? DEFAULTS.swarm),
     maxMessageBytes: toInteger('maxMessageBytes', raw.maxMessageBytes ?? DEFAULTS.maxMessageBytes, 1024, 64 * 1024 * 1024),
-    replayWindowMs: toInteger('replayWindowMs', raw.replayWindowMs ?? DEFAULTS.replayWindowMs, 1000, 24 * 3600 * 1000)
+    replayWindowMs: toInteger('replayWindowMs', raw.replayWindowMs ?? DEFAULTS.replayWindowMs, 1000, 24 * 3600 * 1000),
+    voters: toInteger('voters', raw.voters ?? DEFAULTS.voters, 1, 99)
   }
 }
 

@@ -25,6 +25,8 @@ export interface PeerDialerInit {
   deferDialMs?: number
   /** Deadline of one DHT lookup in a walk. */
   walkTimeoutMs?: number
+  /** Told when a bootstrap peer cannot be reached, so the operator hears of it. */
+  onBootstrapFailure?: (addr: string, reason: string) => void
 }
 
 export interface PeerDialerComponents {
@@ -50,6 +52,7 @@ export class PeerDialer implements Startable {
   private readonly deferred = new Map<string, ReturnType<typeof setTimeout>>()
   private readonly deferMs: number
   private readonly walkTimeout: number
+  private readonly onBootstrapFailure?: (addr: string, reason: string) => void
 
   constructor (private readonly components: PeerDialerComponents, init: PeerDialerInit = {}) {
     this.log = components.logger.forComponent('swarmnet:peer-dialer')
@@ -61,6 +64,7 @@ export class PeerDialer implements Startable {
     this.walkInterval = this.minWalk
     this.deferMs = init.deferDialMs ?? 1000
     this.walkTimeout = init.walkTimeoutMs ?? 5000
+    this.onBootstrapFailure = init.onBootstrapFailure
   }
 
   readonly [Symbol.toStringTag] = 'swarmnet/peer-dialer'
@@ -128,7 +132,7 @@ export class PeerDialer implements Startable {
   }
 
   /** Dials a peer unless it is us, already connected, being dialed, or we are full. */
-  private dial (peer: PeerId | Multiaddr): boolean {
+  private dial (peer: PeerId | Multiaddr, bootstrap = false): boolean {
     const signal = this.controller?.signal
     if (signal == null || signal.aborted) return false
     const key = peer.toString()
@@ -139,6 +143,7 @@ export class PeerDialer implements Startable {
       signal: AbortSignal.any([signal, AbortSignal.timeout(this.dialTimeout)])
     }).catch((err: Error) => {
       this.log('dial %s failed: %s', key, err.message)
+      if (bootstrap) this.onBootstrapFailure?.(key, err.message)
     }).finally(() => {
       this.pending.delete(key)
     })
@@ -166,7 +171,7 @@ export class PeerDialer implements Startable {
       })
       // Re-dialing an unreachable bootstrap peer is no news: it must not keep the walks fast.
       if (!bootstrapConnected) {
-        for (const ma of this.bootstrap) this.dial(ma)
+        for (const ma of this.bootstrap) this.dial(ma, true)
       }
       if (this.connectedPeers() > 0 && this.connectedPeers() < this.maxPeers) {
         // Our own id first: it asks the peers closest to us, which in a small swarm is everyone.

@@ -24,20 +24,24 @@ import { MemoryDatastore } from 'datastore-core'
 import type { PrivateKey, PeerId, PeerDiscovery } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { NodeConfig } from './config.js'
-import { SwarmError, ListenError, describeSystemError } from './errors.js'
+import { SwarmError, ConfigError, ListenError, describeSystemError } from './errors.js'
+import { isLoopback, parseMultiaddr } from './config.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { readSwarmKeyFile, parseSwarmKey, swarmKeyProtector } from './swarm-key.js'
 import { allowlistGater } from './gater.js'
 import { peerDialer, type PeerDialer } from './peer-dialer.js'
 import { SwarmMetrics } from './metrics.js'
 import { silentLogger, type Logger } from './logger.js'
-import { startApi, type ApiServer } from './api/server.js'
+import { startApi, type ApiServer, type RouteRegistrar } from './api/server.js'
 import { VERSION } from './version.js'
 import { envelope, type EnvelopeService } from '../protocols/envelope/service.js'
 import { eventBus, type EventBus, type BusHandler } from '../protocols/events/bus.js'
 import { directMessaging, type DirectMessaging, type DirectInit, type SendOptions, type SendResult, type RequestHandler, type LinkStatus } from '../protocols/direct/service.js'
 import { broadcast, type Broadcast, type BroadcastResult, type MulticastResult } from '../protocols/broadcast/service.js'
 import type { MessageInit } from '../protocols/envelope/envelope.js'
+import { raftService, type RaftService, type RaftInit, type KvApi, type RaftStatusJson } from '../protocols/raft/service.js'
+import { crdt, type CrdtService, type CrdtInit, type AgentInit, type AgentEntry } from '../protocols/crdt/service.js'
+import { crdtStore } from '../protocols/crdt/store.js'
 
 export const DHT_PROTOCOL = '/swarmnet/kad/1.0.0'
 
@@ -55,6 +59,10 @@ export interface MemberServices extends BaseServices {
   bus: EventBus
   direct: DirectMessaging
   broadcast: Broadcast
+  /** Absent when the node was created `without: ['raft']`. */
+  raft?: RaftService
+  /** Shared state: CRDT documents, the agent table (`node.state`); absent `without: ['crdt']`. */
+  crdt?: CrdtService
 }
 
 export interface MessagingOptions {
@@ -88,7 +96,15 @@ export interface SwarmNodeOptions extends Partial<NodeConfig> {
   pingIntervalMs?: number
   /** Swarm name: scopes broadcast topics (`/swarmnet/<swarm>/<topic>`). */
   swarm?: string
+  /** Member protocols to leave out (e.g. a messaging-only node); the rest still run. */
+  without?: Array<'raft' | 'crdt'>
+  /** Extra HTTP routes for the node's API (an embedding program's own endpoints). */
+  routes?: RouteRegistrar[]
   messaging?: MessagingOptions
+  /** Raft tuning and test hooks; the voter count is `voters`. */
+  raft?: Omit<RaftInit, 'voters' | 'store' | 'registry' | 'log'>
+  /** Shared-state tuning (batching, anti-entropy, compaction, heartbeat). */
+  crdt?: Omit<CrdtInit, 'registry' | 'store' | 'agent'> & { agent?: Pick<AgentInit, 'heartbeatMs' | 'staleAfterMs'> }
 }
 
 export interface PeerStatus { peerId: string, addrs: string[], latencyMs: number | null }
@@ -102,6 +118,10 @@ export interface NodeStatus {
   peers: PeerStatus[]
   /** Direct links: circuit breaker state, in-flight and queued sends per peer. */
   direct?: LinkStatus[]
+  /** The replicated log: role, term, leader, indexes, membership, cluster formation. */
+  raft?: RaftStatusJson
+  /** The agent table as this node sees it. */
+  agents?: AgentEntry[]
   uptimeMs: number
   version: string
 }
@@ -120,7 +140,8 @@ export class SwarmNode {
   private readonly closeDatastore: () => Promise<void>
   private api?: ApiServer
   private startedAt = 0
-  private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
+  // Not `state`: that name is the shared-state getter.
+  private phase: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
   private transition: Promise<void> = Promise.resolve()
 
   /** @internal use createSwarmNode */
@@ -144,7 +165,7 @@ export class SwarmNode {
     this.name = init.options.name ?? `${this.role === 'bootstrap' ? 'bootstrap' : 'agent'}-${this.peerId.toString().slice(-6)}`
   }
 
-  get isStarted (): boolean { return this.state === 'started' }
+  get isStarted (): boolean { return this.phase === 'started' }
 
   /** Starts libp2p and the API. Calling it again while started does nothing. */
   async start (): Promise<void> {
@@ -159,34 +180,34 @@ export class SwarmNode {
   }
 
   private async doStart (): Promise<void> {
-    if (this.state === 'started') return
-    this.state = 'starting'
+    if (this.phase === 'started') return
+    this.phase = 'starting'
     try {
       await this.libp2p.start()
     } catch (err) {
       await this.releaseAll()
-      this.state = 'stopped'
+      this.phase = 'stopped'
       throw listenFailure('libp2p', this.options.listen ?? [], err)
     }
     if (this.options.api != null) {
       try {
-        this.api = await startApi(this, this.options.api, this.options.apiToken)
+        this.api = await startApi(this, this.options.api, this.options.apiToken, this.options.routes)
       } catch (err) {
         await this.releaseAll()
-        this.state = 'stopped'
+        this.phase = 'stopped'
         throw err
       }
     }
     this.startedAt = Date.now()
-    this.state = 'started'
+    this.phase = 'started'
     this.log.info({ peerId: this.peerId.toString(), addrs: this.addrs() }, 'node started')
   }
 
   private async doStop (): Promise<void> {
-    if (this.state === 'stopped') return
-    this.state = 'stopping'
+    if (this.phase === 'stopped') return
+    this.phase = 'stopping'
     await this.releaseAll()
-    this.state = 'stopped'
+    this.phase = 'stopped'
     this.log.info('node stopped')
   }
 
@@ -260,6 +281,15 @@ export class SwarmNode {
     return this.member().broadcast.multicast(targets, message)
   }
 
+  /** The Raft service (cluster, transport, counters). */
+  get raft (): RaftService { return this.member().raft ?? notRunning('raft') }
+
+  /** The replicated key-value store: writes go through the Raft leader. */
+  get kv (): KvApi { return this.raft.kv }
+
+  /** Shared state: named Yjs documents replicated by gossip and state-vector sync. */
+  get state (): CrdtService { return this.member().crdt ?? notRunning('crdt') }
+
   status (): NodeStatus {
     const peers = this.peers()
     this.metrics.peers.set(peers.length)
@@ -271,10 +301,16 @@ export class SwarmNode {
       addrs: this.addrs(),
       peers,
       direct: this.messaging?.direct.status(),
-      uptimeMs: this.state === 'started' ? Date.now() - this.startedAt : 0,
+      raft: this.messaging?.raft?.status(),
+      agents: this.messaging?.crdt?.agents(),
+      uptimeMs: this.phase === 'started' ? Date.now() - this.startedAt : 0,
       version: VERSION
     }
   }
+}
+
+function notRunning (service: string): never {
+  throw new SwarmError(`this node runs without ${service}`, 1)
 }
 
 function listenFailure (what: string, listen: string[], err: unknown): Error {
@@ -304,13 +340,24 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
   const listen = options.listen ?? ['/ip4/0.0.0.0/tcp/4001']
   const bootstrapList = options.bootstrap ?? []
 
-  const privateKey = options.privateKey ??
-    await loadOrCreateIdentity(options.keyFile ?? join(dataDir, 'identity.key'))
-  const peerId = peerIdFromPrivateKey(privateKey)
+  // The checks the CLI's config applies, for programs that call us directly.
+  if (options.api != null && !isLoopback(options.api.host) && options.apiToken == null) {
+    throw new ConfigError('api', `${options.api.host} is not a loopback address: set apiToken to expose the API`)
+  }
+  bootstrapList.forEach((a, i) => {
+    if (parseMultiaddr(`bootstrap[${i}]`, a).getComponents().find(c => c.name === 'p2p') == null) {
+      throw new ConfigError(`bootstrap[${i}]`, `${JSON.stringify(a)} must end with /p2p/<peer id>`)
+    }
+  })
 
+  // Read the swarm key before anything is written, so a bad key leaves no files behind.
   let psk: Uint8Array | undefined
   if (options.swarmKey != null) psk = parseSwarmKey(options.swarmKey, '(given bytes)')
   else if (options.swarmKeyFile != null) psk = readSwarmKeyFile(options.swarmKeyFile)
+
+  const privateKey = options.privateKey ??
+    await loadOrCreateIdentity(options.keyFile ?? join(dataDir, 'identity.key'))
+  const peerId = peerIdFromPrivateKey(privateKey)
 
   const metrics = new SwarmMetrics({ processMetrics: false })
   const refusalLog = new RateLimitedLog(log, 60_000)
@@ -349,9 +396,12 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
     }),
     dialer: peerDialer({
       maxPeers: options.maxPeers ?? 64,
-      bootstrap: bootstrapList.map(a => multiaddr(a))
+      bootstrap: bootstrapList.map(a => multiaddr(a)),
+      onBootstrapFailure: (addr, reason) => {
+        refusalLog.warn(`bootstrap:${addr}`, { bootstrap: addr, reason }, 'cannot reach a bootstrap peer; retrying')
+      }
     }),
-    ...(role === 'member' ? memberServices(options, metrics, log) : {}),
+    ...(role === 'member' ? memberServices(options, metrics, log, store) : {}),
     ...(role === 'member' ? options.services ?? {} : {})
   }
 
@@ -413,7 +463,7 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
   return new SwarmNode({ libp2p, options: { ...options, role }, metrics, log, store, closeDatastore })
 }
 
-function memberServices (options: SwarmNodeOptions, metrics: SwarmMetrics, log: Logger): Record<string, ServiceFactory> {
+function memberServices (options: SwarmNodeOptions, metrics: SwarmMetrics, log: Logger, store?: ClassicLevel<string, Uint8Array>): Record<string, ServiceFactory> {
   const m = options.messaging ?? {}
   return {
     envelope: envelope({
@@ -425,7 +475,14 @@ function memberServices (options: SwarmNodeOptions, metrics: SwarmMetrics, log: 
     // Not 'events': libp2p's own event target already has that component name.
     bus: eventBus({ registry: metrics.registry, onError: (err, type) => { log.warn({ err, type }, 'event handler failed') } }),
     direct: directMessaging({ registry: metrics.registry, ...m.direct }),
-    broadcast: broadcast({ swarm: options.swarm })
+    broadcast: broadcast({ swarm: options.swarm }),
+    ...(options.without?.includes('raft') === true ? {} : { raft: raftService({ ...options.raft, voters: options.voters, store, registry: metrics.registry, log }) }),
+    ...(options.without?.includes('crdt') === true ? {} : { crdt: crdt({
+      ...options.crdt,
+      registry: metrics.registry,
+      store: store != null ? crdtStore(store) : undefined,
+      agent: { name: options.name, capabilities: options.capabilities, version: VERSION, ...options.crdt?.agent }
+    }) })
   }
 }
 

@@ -11,6 +11,8 @@ import { PRIORITIES, type SwarmMessage } from '../../protocols/envelope/types.js
 import type { BusEvent } from '../../protocols/events/bus.js'
 
 const TYPE = { type: 'string', pattern: '^[A-Za-z0-9_.:/-]{1,64}$' }
+/** Protocol traffic that rides on broadcast (CRDT deltas): shown only when asked for by type. */
+const INTERNAL_TYPES = new Set(['crdt_delta'])
 const messageFields = {
   type: TYPE,
   payload: {},
@@ -154,7 +156,7 @@ export function messagingRoutes (app: FastifyInstance, node: SwarmNode): void {
     sse.add(reply)
     const unsubscribe = [
       node.events.on('*', (e: BusEvent) => {
-        if (e.channel === 'local' || (types.size > 0 && !types.has(e.message.type))) return
+        if (e.channel === 'local' || (types.size > 0 ? !types.has(e.message.type) : INTERNAL_TYPES.has(e.message.type))) return
         res.write(`event: message\ndata: ${JSON.stringify(messageJson(e.message, e.topic))}\n\n`)
       }),
       ...topics.map(t => node.subscribe(t))

@@ -9,6 +9,8 @@ import type { ApiAddress } from '../config.js'
 import { ListenError, describeSystemError } from '../errors.js'
 import type { SwarmNode } from '../swarm-node.js'
 import { messagingRoutes } from './messaging.js'
+import { kvRoutes } from './kv.js'
+import { stateRoutes } from './state.js'
 
 export interface ApiServer {
   url: string
@@ -22,7 +24,9 @@ const statusSchema = {
   response: {
     200: {
       type: 'object',
-      required: ['peerId', 'name', 'capabilities', 'addrs', 'peers', 'uptimeMs', 'version'],
+      required: ['peerId', 'name', 'role', 'capabilities', 'addrs', 'peers', 'uptimeMs', 'version'],
+      // Protocols add their own sections (direct, raft, agents, ...): keep whatever they add.
+      additionalProperties: true,
       properties: {
         peerId: { type: 'string' },
         name: { type: 'string' },
@@ -40,6 +44,9 @@ const statusSchema = {
             }
           }
         },
+        raft: { type: 'object', additionalProperties: true },
+        agents: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        direct: { type: 'array', items: { type: 'object', additionalProperties: true } },
         uptimeMs: { type: 'number' },
         version: { type: 'string' }
       }
@@ -94,12 +101,14 @@ export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteReg
   })
 
   if (node.messaging != null) messagingRoutes(app, node)
+  if (node.messaging?.raft != null) kvRoutes(app, node)
+  if (node.messaging?.crdt != null) stateRoutes(app, node)
   for (const register of extraRoutes) register(app, node)
   return app
 }
 
-export async function startApi (node: SwarmNode, address: ApiAddress, token?: string): Promise<ApiServer> {
-  const app = buildApi(node, token)
+export async function startApi (node: SwarmNode, address: ApiAddress, token?: string, routes: RouteRegistrar[] = []): Promise<ApiServer> {
+  const app = buildApi(node, token, routes)
   try {
     await app.listen({ host: address.host, port: address.port })
   } catch (err) {

@@ -55,11 +55,21 @@ export class Broadcast implements Startable {
     this.components.pubsub.addEventListener('message', this.onMessage)
   }
 
-  stop (): void {
+  // Topics are left before gossipsub stops: afterwards unsubscribe throws "Pubsub is not
+  // started", which made libp2p.stop() reject half-way and leave timers running.
+  beforeStop (): void {
     this.components.pubsub.removeEventListener('message', this.onMessage)
-    for (const topic of this.handlers.keys()) this.unsubscribeTopic(topic)
+    for (const topic of this.handlers.keys()) {
+      try {
+        this.unsubscribeTopic(topic)
+      } catch (err) {
+        this.log('leaving %s failed: %s', topic, (err as Error).message)
+      }
+    }
     this.handlers.clear()
   }
+
+  stop (): void {}
 
   topicName (topic: string): string {
     if (!TOPIC_PATTERN.test(topic)) throw new BroadcastError(`topic ${JSON.stringify(topic.slice(0, 80))} must be 1-128 letters, digits or _.:-`)

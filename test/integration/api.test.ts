@@ -17,6 +17,8 @@ describe('HTTP API', () => {
     assert.equal(body.name, 'api-test')
     assert.deepEqual(body.capabilities, ['news', 'risk'])
     assert.deepEqual(body.peers, [])
+    assert.equal(body.role, 'member')
+    assert.deepEqual(body.direct, [], 'direct links are listed')
     assert.equal(typeof body.uptimeMs, 'number')
     assert.match(body.version, /^\d+\.\d+\.\d+/)
     assert.deepEqual((await app.inject({ url: '/health' })).json(), { ok: true })

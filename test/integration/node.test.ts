@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -36,6 +36,14 @@ describe('SwarmNode', function () {
       assert.match(err.message, /in use/)
       return true
     })
+  })
+
+  it('applies the CLI\'s safety checks to library callers too, and writes nothing on a bad swarm key', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'swarmnet-node-'))
+    await assert.rejects(createSwarmNode({ dataDir, api: { host: '0.0.0.0', port: 0 } }), /api: 0\.0\.0\.0 is not a loopback address/)
+    await assert.rejects(createSwarmNode({ dataDir, api: null, bootstrap: ['/ip4/127.0.0.1/tcp/4001'] }), /bootstrap\[0\].*\/p2p\//)
+    await assert.rejects(createSwarmNode({ dataDir, api: null, swarmKey: enc('not a key') }), SwarmError)
+    assert.deepEqual(readdirSync(dataDir), [], 'no identity or store written')
   })
 
   it('starts and stops idempotently', async () => {

@@ -48,6 +48,12 @@ describe('config', () => {
     assert.deepEqual(c.listen, DEFAULTS.listen) // default
   })
 
+  it('resolves paths in a config file relative to the file', () => {
+    const c = resolveConfig({ configFile: file('paths.json', { dataDir: 'data', swarmKey: '../k/swarm.key' }) })
+    assert.equal(c.dataDir, join(dir, 'data'))
+    assert.equal(c.swarmKeyFile, join(dir, '..', 'k', 'swarm.key'))
+  })
+
   it('splits comma-separated lists from the environment', () => {
     const c = resolveConfig({ env: { SWARMNET_LISTEN: '/ip4/127.0.0.1/tcp/1, /ip4/127.0.0.1/tcp/2', SWARMNET_CAPABILITIES: 'news,risk' } })
     assert.deepEqual(c.listen, ['/ip4/127.0.0.1/tcp/1', '/ip4/127.0.0.1/tcp/2'])

@@ -1,0 +1,376 @@
+/**
+ * Raft side by side with etcd 3.4 (Debian's etcd-server), in one run, both durable (fsync before
+ * acknowledging; ours: one `sync: true` LevelDB batch per Ready, etcd: its WAL):
+ * - writes/s and p50/p99 at 1, 32 and 256 in flight, 256-byte values, every put sent to the
+ *   leader by this process: ours through the node's HTTP API (PUT /v1/kv/:key), etcd through the
+ *   `etcd3` gRPC client when it is installed, else its HTTP/JSON gateway (POST /v3/kv/put);
+ * - failover: SIGKILL the leader, then put to the survivors (300 ms per-request timeout, round
+ *   robin) until one succeeds; the time from the kill to that first committed write, 10 times,
+ *   the killed member restarted from its data dir and caught up between rounds.
+ * Each cluster is 3 processes on 127.0.0.1 (ours: `swarmnet start --voters 3` joined through one
+ * `swarmnet bootstrap`; etcd: default settings, as in /work/shared/notes/anchors.md).
+ */
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { waitFor } from '../test/harness/wait.js'
+
+const CLI = fileURLToPath(new URL('../node/cli.js', import.meta.url))
+const LEVELS = [1, 32, 256]
+
+export interface RaftBenchOptions {
+  /** Writes per in-flight level (1 in flight does a quarter of it). */
+  writes: number
+  failovers: number
+}
+
+interface Stats { perSecond: number, p50: number, p99: number, count: number, errors: number }
+interface Failover { median: number, max: number, runs: number[] }
+interface Side { writes: Record<string, Stats>, failover: Failover, client: string, /** Leader elections during the write runs (spurious ones). */ elections: number }
+
+const children = new Set<ChildProcess>()
+const dirs = new Set<string>()
+
+export async function cleanup (): Promise<void> {
+  await Promise.all([...children].map(async c => kill(c)))
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  dirs.clear()
+}
+
+async function kill (c: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) { children.delete(c); return }
+  const gone = new Promise(resolve => c.once('exit', resolve))
+  c.kill(signal)
+  await gone
+  children.delete(c)
+}
+
+function tmp (prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix))
+  dirs.add(d)
+  return d
+}
+
+async function freePort (): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
+  const port = (srv.address() as { port: number }).port
+  await new Promise(resolve => srv.close(resolve))
+  return port
+}
+
+function quantile (sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
+}
+
+async function closedLoop (total: number, inFlight: number, call: (i: number) => Promise<boolean>): Promise<Stats> {
+  const latencies: number[] = []
+  let started = 0
+  let errors = 0
+  const t0 = performance.now()
+  const worker = async (): Promise<void> => {
+    while (started < total) {
+      const i = started++
+      const t = performance.now()
+      if (await call(i)) latencies.push(performance.now() - t)
+      else errors++
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, worker))
+  const elapsed = performance.now() - t0
+  latencies.sort((a, b) => a - b)
+  return { perSecond: latencies.length / elapsed * 1000, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), count: latencies.length, errors }
+}
+
+function summary (runs: number[]): Failover {
+  const s = [...runs].sort((a, b) => a - b)
+  return { median: s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2, max: s[s.length - 1] ?? NaN, runs }
+}
+
+const VALUE = 'v'.repeat(256)
+
+/** Kill the leader, put round robin to the others until one commits; ms from kill to that ack. */
+async function measureFailover (kill: () => Promise<void>, survivors: Array<() => Promise<boolean>>): Promise<number> {
+  const t0 = performance.now()
+  await kill()
+  for (let i = 0; ; i++) {
+    if (await survivors[i % survivors.length]!()) return performance.now() - t0
+    if (performance.now() - t0 > 30_000) throw new Error('no write committed within 30 s of killing the leader')
+  }
+}
+
+// ---- swarmnet -------------------------------------------------------------------------------
+
+interface SwarmnetMember { dir: string, proc: ChildProcess, peerId: string, api: string }
+
+async function spawnCli (args: string[]): Promise<{ proc: ChildProcess, ready: { peerId: string, addrs: string[], api: string } }> {
+  const env = { ...process.env }
+  for (const k of Object.keys(env)) if (k.startsWith('SWARMNET_')) delete env[k]
+  const proc = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(proc)
+  proc.once('exit', () => children.delete(proc))
+  let stderr = ''
+  proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).once('line', resolve)
+    proc.once('exit', code => { reject(new Error(`swarmnet exited with ${code}: ${stderr}`)) })
+  })
+  return { proc, ready: JSON.parse(line) as { peerId: string, addrs: string[], api: string } }
+}
+
+async function json (url: string, init: RequestInit = {}, timeoutMs = 2000): Promise<Record<string, unknown> | undefined> {
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
+    if (!res.ok) { await res.body?.cancel(); return undefined }
+    return await res.json() as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+}
+
+async function swarmnetPut (api: string, key: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const res = await fetch(`${api}/v1/kv/${key}?timeoutMs=${timeoutMs}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: VALUE }),
+      signal: AbortSignal.timeout(timeoutMs + 300)
+    })
+    await res.body?.cancel()
+    return res.status === 200
+  } catch {
+    return false
+  }
+}
+
+async function swarmnetLeader (members: SwarmnetMember[], timeoutMs = 30_000): Promise<SwarmnetMember> {
+  let leader: SwarmnetMember | undefined
+  await waitFor(async () => {
+    const sts = await Promise.all(members.map(async m => (await json(`${m.api}/v1/status`))?.raft as { role: string, leader: string | null, appliedIndex: number, commitIndex: number } | undefined))
+    const ls = members.filter((_, i) => sts[i]?.role === 'leader')
+    if (ls.length !== 1) return false
+    leader = ls[0]!
+    const commit = sts[members.indexOf(leader)]!.commitIndex
+    // Everyone follows it and has applied what it had committed.
+    return sts.every(s => s?.leader === leader!.peerId && s.appliedIndex >= commit - 1)
+  }, { timeoutMs, intervalMs: 25, message: 'a swarmnet leader followed by every member' })
+  return leader!
+}
+
+async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
+  const common = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--log-level', 'warn']
+  const boot = await spawnCli(['bootstrap', ...common, '--data-dir', tmp('swarmnet-bench-boot-')])
+  const bootAddr = boot.ready.addrs[0]!
+  const start = async (dir: string): Promise<SwarmnetMember> => {
+    const { proc, ready } = await spawnCli(['start', ...common, '--data-dir', dir, '--voters', '3', '--bootstrap', bootAddr])
+    return { dir, proc, peerId: ready.peerId, api: ready.api }
+  }
+  const members = await Promise.all([0, 1, 2].map(async () => start(tmp('swarmnet-bench-'))))
+  try {
+    let leader = await swarmnetLeader(members)
+    process.stderr.write('bench: swarmnet cluster formed\n')
+    const term = async (): Promise<number> => Number(((await json(`${leader.api}/v1/status`))?.raft as { term?: number } | undefined)?.term ?? NaN)
+    const termBefore = await term()
+    await closedLoop(1000, 32, async i => swarmnetPut(leader.api, `warm/${i}`, 5000))
+    const writes: Record<string, Stats> = {}
+    for (const n of LEVELS) {
+      const total = n === 1 ? Math.max(200, Math.floor(opts.writes / 4)) : opts.writes
+      writes[n] = await closedLoop(total, n, async i => swarmnetPut(leader.api, `bench/${i % 1000}`, 5000))
+      process.stderr.write(`bench: swarmnet ${n} in flight: ${Math.round(writes[n].perSecond)} writes/s\n`)
+    }
+    const elections = (await term()) - termBefore
+    const runs: number[] = []
+    for (let r = 0; r < opts.failovers; r++) {
+      leader = await swarmnetLeader(members)
+      const victim = leader
+      const survivors = members.filter(m => m !== victim)
+      let k = 0
+      runs.push(await measureFailover(async () => { await kill(victim.proc) }, survivors.map(m => async () => swarmnetPut(m.api, `failover/${r}/${k++}`, 300))))
+      process.stderr.write(`bench: swarmnet failover ${r + 1}: ${runs[r]!.toFixed(0)} ms\n`)
+      members[members.indexOf(victim)] = await start(victim.dir)
+    }
+    return { writes, failover: summary(runs), client: 'its HTTP API (`PUT /v1/kv/:key`, fetch, keep-alive)', elections }
+  } finally {
+    await Promise.all([...members.map(m => m.proc), boot.proc].map(async p => kill(p, 'SIGTERM')))
+  }
+}
+
+// ---- etcd -----------------------------------------------------------------------------------
+
+function etcdBinary (): { bin?: string, why?: string } {
+  const which = (): string | undefined => spawnSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).stdout.trim() || undefined
+  let bin = which()
+  if (bin != null) return { bin }
+  process.stderr.write('bench: etcd is missing; installing Debian\'s etcd-server\n')
+  try {
+    execFileSync('apt-get', ['install', '-y', '-qq', 'etcd-server'], { stdio: 'ignore' })
+  } catch {
+    try {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' })
+      execFileSync('apt-get', ['install', '-y', '-qq', 'etcd-server'], { stdio: 'ignore' })
+    } catch (err) {
+      return { why: `etcd is not installed and apt-get could not install etcd-server (${(err as Error).message.split('\n')[0]})` }
+    }
+  }
+  bin = which()
+  return bin != null ? { bin } : { why: 'etcd-server could not be installed' }
+}
+
+interface EtcdMember { name: string, dir: string, client: string, peer: string, proc?: ChildProcess, id?: string }
+
+function startEtcdMember (bin: string, m: EtcdMember, cluster: string): void {
+  const proc = spawn(bin, [
+    '--name', m.name, '--data-dir', m.dir,
+    '--listen-client-urls', m.client, '--advertise-client-urls', m.client,
+    '--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer,
+    '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--log-level', 'error'
+  ], { stdio: ['ignore', 'ignore', 'ignore'] })
+  children.add(proc)
+  proc.once('exit', () => children.delete(proc))
+  m.proc = proc
+}
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64')
+
+async function etcdGatewayPut (client: string, key: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const res = await fetch(`${client}/v3/kv/put`, { method: 'POST', body: JSON.stringify({ key: b64(key), value: b64(VALUE) }), signal: AbortSignal.timeout(timeoutMs) })
+    await res.body?.cancel()
+    return res.status === 200
+  } catch {
+    return false
+  }
+}
+
+/** Status of one member: its id, the leader's id and its raft index. */
+async function etcdStatus (client: string): Promise<{ id: string, leader: string, raftIndex: number } | undefined> {
+  const s = await json(`${client}/v3/maintenance/status`, { method: 'POST', body: '{}' }, 1000) as { header?: { member_id?: string }, leader?: string, raftIndex?: string } | undefined
+  if (s?.header?.member_id === undefined || s.leader === undefined || s.leader === '0') return undefined
+  return { id: s.header.member_id, leader: s.leader, raftIndex: Number(s.raftIndex ?? 0) }
+}
+
+async function etcdLeader (members: EtcdMember[], timeoutMs = 30_000): Promise<EtcdMember> {
+  let leader: EtcdMember | undefined
+  await waitFor(async () => {
+    const sts = await Promise.all(members.map(async m => etcdStatus(m.client)))
+    if (sts.some(s => s === undefined)) return false
+    members.forEach((m, i) => { m.id = sts[i]!.id })
+    const ids = new Set(sts.map(s => s!.leader))
+    if (ids.size !== 1) return false
+    leader = members.find(m => m.id === sts[0]!.leader)
+    if (leader === undefined) return false
+    const top = Math.max(...sts.map(s => s!.raftIndex))
+    return sts.every(s => s!.raftIndex >= top - 1)
+  }, { timeoutMs, intervalMs: 25, message: 'an etcd leader followed by every member' })
+  return leader!
+}
+
+type Etcd3Client = { put: (key: string) => { value: (v: string) => Promise<unknown> }, close: () => void }
+
+async function etcd3Client (hosts: string): Promise<Etcd3Client | undefined> {
+  try {
+    // Optional: the gRPC client the anchors were measured with; the gateway otherwise.
+    const mod = await import('etcd3' as string) as { Etcd3: new (o: { hosts: string }) => Etcd3Client }
+    return new mod.Etcd3({ hosts })
+  } catch {
+    return undefined
+  }
+}
+
+async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {
+  const members: EtcdMember[] = []
+  for (let i = 1; i <= 3; i++) {
+    members.push({ name: `e${i}`, dir: tmp('etcd-bench-'), client: `http://127.0.0.1:${await freePort()}`, peer: `http://127.0.0.1:${await freePort()}` })
+  }
+  const cluster = members.map(m => `${m.name}=${m.peer}`).join(',')
+  for (const m of members) startEtcdMember(bin, m, cluster)
+  let grpc: Etcd3Client | undefined
+  try {
+    let leader = await etcdLeader(members)
+    process.stderr.write('bench: etcd cluster formed\n')
+    const term = async (): Promise<number> => Number(((await json(`${leader.client}/v3/maintenance/status`, { method: 'POST', body: '{}' }))?.raftTerm as string | undefined) ?? NaN)
+    const termBefore = await term()
+    grpc = await etcd3Client(leader.client.replace('http://', ''))
+    const client = grpc !== undefined ? 'the `etcd3` gRPC client' : 'its HTTP/JSON gateway (`POST /v3/kv/put`, fetch, keep-alive; the `etcd3` npm client is not installed)'
+    const put = grpc !== undefined
+      ? async (key: string): Promise<boolean> => { try { await grpc!.put(key).value(VALUE); return true } catch { return false } }
+      : async (key: string): Promise<boolean> => etcdGatewayPut(leader.client, key, 5000)
+    await closedLoop(1000, 32, async i => put(`warm/${i}`))
+    const writes: Record<string, Stats> = {}
+    for (const n of LEVELS) {
+      const total = n === 1 ? Math.max(200, Math.floor(opts.writes / 4)) : opts.writes
+      writes[n] = await closedLoop(total, n, async i => put(`bench/${i % 1000}`))
+      process.stderr.write(`bench: etcd ${n} in flight: ${Math.round(writes[n].perSecond)} writes/s\n`)
+    }
+    const elections = (await term()) - termBefore
+    grpc?.close()
+    grpc = undefined
+    const runs: number[] = []
+    for (let r = 0; r < opts.failovers; r++) {
+      leader = await etcdLeader(members)
+      const victim = leader
+      const survivors = members.filter(m => m !== victim)
+      let k = 0
+      runs.push(await measureFailover(async () => { await kill(victim.proc!) }, survivors.map(m => async () => etcdGatewayPut(m.client, `failover/${r}/${k++}`, 300))))
+      process.stderr.write(`bench: etcd failover ${r + 1}: ${runs[r]!.toFixed(0)} ms\n`)
+      startEtcdMember(bin, victim, cluster)
+    }
+    return { writes, failover: summary(runs), client, elections }
+  } finally {
+    grpc?.close()
+    await Promise.all(members.map(async m => m.proc != null ? kill(m.proc, 'SIGTERM') : undefined))
+  }
+}
+
+// ---- report ---------------------------------------------------------------------------------
+
+const ms = (n: number): string => Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(1)
+const k = (n: number): string => Math.round(n).toLocaleString('en-US')
+
+export function parseRaftOptions (v: { writes?: string, failovers?: string }): RaftBenchOptions {
+  return { writes: Number(v.writes ?? 4000), failovers: Number(v.failovers ?? 10) }
+}
+
+export async function runRaft (opts: RaftBenchOptions): Promise<{ markdown: string, data: unknown }> {
+  const etcd = etcdBinary()
+  try {
+    const ours = await runSwarmnet(opts)
+    let theirs: Side | undefined
+    if (etcd.bin != null) theirs = await runEtcd(etcd.bin, opts)
+    else process.stderr.write(`bench: skipping etcd: ${etcd.why ?? 'unknown'}\n`)
+    const rows = LEVELS.map(n => {
+      const o = ours.writes[n]!
+      const t = theirs?.writes[n]
+      const err = (s: Stats): string => s.errors > 0 ? ` (${s.errors} failed)` : ''
+      return `| ${n} | ${k(o.perSecond)}${err(o)} | ${ms(o.p50)} / ${ms(o.p99)} | ${t != null ? k(t.perSecond) + err(t) : '-'} | ${t != null ? `${ms(t.p50)} / ${ms(t.p99)}` : '-'} | ${t != null ? `${(o.perSecond / t.perSecond).toFixed(2)}x` : '-'} |`
+    })
+    const fo = (s: Side | undefined): string => s == null ? '- | - | -' : `${s.failover.median.toFixed(0)} | ${s.failover.max.toFixed(0)} | ${s.failover.runs.map(r => r.toFixed(0)).join(', ')}`
+    const markdown = [
+      `Puts of 256-byte values to the leader of a 3-member cluster, both durable (${k(opts.writes)} writes per level, a quarter of that at 1 in flight, after 1,000 warm-up writes). swarmnet is driven through ${ours.client}, etcd through ${theirs == null ? '(skipped)' : theirs.client}:`,
+      '',
+      '| in flight | swarmnet writes/s | swarmnet p50 / p99 ms | etcd writes/s | etcd p50 / p99 ms | throughput ratio (us/etcd) |',
+      '|---:|---:|---:|---:|---:|---:|',
+      ...rows,
+      '',
+      `Leader elections during the write runs (spurious, from a term change): swarmnet ${ours.elections}, etcd ${theirs?.elections ?? '-'}.`,
+      '',
+      `Failover: SIGKILL of the leader until the first write committed through a survivor (clients with a 300 ms per-request timeout, round robin), ${opts.failovers} times; swarmnet ticks every 15 ms, heartbeat 3 ticks, election timeout 10-20 ticks; etcd defaults (heartbeat 100 ms, election 1000 ms):`,
+      '',
+      '| system | median ms | max ms | runs (ms) |',
+      '|---|---:|---:|---|',
+      `| swarmnet | ${fo(ours)} |`,
+      `| etcd 3.4 | ${fo(theirs)} |`,
+      ...(etcd.bin == null ? ['', `etcd was skipped: ${etcd.why ?? ''}`] : []),
+      ''
+    ].join('\n')
+    process.stdout.write(markdown + '\n')
+    return { markdown, data: { ours, theirs } }
+  } finally {
+    await cleanup()
+  }
+}

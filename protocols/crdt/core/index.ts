@@ -1,0 +1,5 @@
+export * from './hlc.js'
+export * from './errors.js'
+export * from './doc.js'
+export * from './codec.js'
+export * from './replica.js'

@@ -1,0 +1,799 @@
+/**
+ * The Raft service (a libp2p service every member runs): forms or joins the cluster, drives the
+ * pure core (protocols/raft/core) with a timer, durable storage and the raft transport, and applies
+ * the committed log to the replicated key-value store.
+ *
+ * Driver loop, one Ready at a time: persist hard state + entries in one fsync'd batch (everything
+ * proposed while the previous batch was being written shares it: group commit), send the messages,
+ * apply the committed entries (their state machine writes go in the next batch), advance.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import type { ComponentLogger, Logger as P2pLogger, PeerId, Startable } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { ClassicLevel } from 'classic-level'
+import { Counter, type Registry } from 'prom-client'
+import type { Logger } from 'pino'
+import { RaftNode, NONE } from './core/index.js'
+import type { Entry, EntryType, Message, MessageType, RaftConfig, Ready, SoftState } from './core/index.js'
+import { RaftTransport, type FrameFilter } from './transport.js'
+import { Entry as PbEntry, Hello, RaftMessage, type JoinResponse, type RaftFrame } from './raft.pb.js'
+import { LevelRaftStorage, MemoryRaftStorage, emptyState, mustSync, type ClusterConfig, type RaftStorage, type StateWrite } from './storage.js'
+import { Formation, type PeerHello, type HelloState } from './formation.js'
+import { KvState, KvInputError, checkKey, checkVersion, decodeCommand, encodeCommand, encodeRecord, type Command, type Consistency, type KvResult } from './kv.js'
+import { KvConflictError, RaftUnavailableError } from './errors.js'
+
+export interface RaftInit {
+  /** Voters the cluster is formed with (--voters). */
+  voters?: number
+  /** The node's LevelDB; without it (in-memory nodes) state lives in memory. */
+  store?: ClassicLevel<string, Uint8Array>
+  /** Overrides the storage (tests). */
+  storage?: RaftStorage
+  registry?: Registry
+  /** Operator log (formation progress, leader changes). */
+  log?: Logger
+  tickMs?: number
+  electionTicks?: number
+  heartbeatTicks?: number
+  /** How long the candidate set must stay the same before a proposal (default 1000 ms). */
+  settleMs?: number
+  helloMs?: number
+  maxInflightAppends?: number
+  maxEntriesPerAppend?: number
+  maxFrameBytes?: number
+  /** Deadline of a key-value call unless it gives one (default 5000 ms). */
+  timeoutMs?: number
+}
+
+export interface RaftComponents {
+  peerId: PeerId
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  logger: ComponentLogger
+}
+
+export type RaftRole = 'leader' | 'follower' | 'candidate' | 'learner'
+export type FormationState = 'forming' | 'locked' | 'joining' | 'member'
+
+export interface RaftStatusJson {
+  role: RaftRole
+  term: number
+  leader: string | null
+  commitIndex: number
+  appliedIndex: number
+  voters: string[]
+  learners: string[]
+  cluster: string | null
+  formation: { state: FormationState, expect: number, candidates: string[], waiting: string | null }
+}
+
+export interface PutResult { key: string, version: number, index: number }
+export interface GetResult { key: string, value: unknown, version: number }
+export interface DeleteResult { key: string, deleted: boolean, index: number }
+
+export interface KvApi {
+  put: (key: string, value: unknown, opts?: { prevVersion?: number, timeoutMs?: number }) => Promise<PutResult>
+  /** null when the key does not exist. */
+  get: (key: string, opts?: { consistency?: Consistency, timeoutMs?: number }) => Promise<GetResult | null>
+  delete: (key: string, opts?: { prevVersion?: number, timeoutMs?: number }) => Promise<DeleteResult>
+}
+
+export type RejectReason = 'malformed' | 'too_large' | 'non_member' | 'no_cluster' | 'dropped_unreachable' | 'dropped_backpressure' | 'filtered'
+
+interface Pending {
+  rid: string
+  data: Uint8Array
+  proposed: boolean
+  /** The leader it went to (this node when it led): if another takes over first, it may be lost. */
+  via: string
+  timer: ReturnType<typeof setTimeout>
+  resolve: (r: { result: KvResult, index: number }) => void
+  reject: (e: Error) => void
+}
+
+const TYPE_TO_PB: Record<MessageType, RaftMessage.Type> = {
+  MsgProp: RaftMessage.Type.PROP,
+  MsgApp: RaftMessage.Type.APP,
+  MsgAppResp: RaftMessage.Type.APP_RESP,
+  MsgVote: RaftMessage.Type.VOTE,
+  MsgVoteResp: RaftMessage.Type.VOTE_RESP,
+  MsgPreVote: RaftMessage.Type.PRE_VOTE,
+  MsgPreVoteResp: RaftMessage.Type.PRE_VOTE_RESP,
+  MsgHeartbeat: RaftMessage.Type.HEARTBEAT,
+  MsgHeartbeatResp: RaftMessage.Type.HEARTBEAT_RESP
+}
+const PB_TO_TYPE = new Map<string, MessageType>(Object.entries(TYPE_TO_PB).map(([k, v]) => [v, k as MessageType]))
+const ENTRY_TO_PB: Record<EntryType, PbEntry.Type> = { normal: PbEntry.Type.NORMAL, noop: PbEntry.Type.NOOP, config: PbEntry.Type.CONFIG }
+const PB_TO_ENTRY = new Map<string, EntryType>([[PbEntry.Type.NORMAL, 'normal'], [PbEntry.Type.NOOP, 'noop'], [PbEntry.Type.CONFIG, 'config']])
+const PB_TO_STATE = new Map<string, HelloState>([[Hello.State.FORMING, 'forming'], [Hello.State.LOCKED, 'locked'], [Hello.State.MEMBER, 'member']])
+
+export function clusterId (voters: string[]): string {
+  return createHash('sha256').update([...voters].sort().join(',')).digest('hex').slice(0, 16)
+}
+
+function toPb (m: Message): RaftMessage {
+  return {
+    type: TYPE_TO_PB[m.type],
+    term: m.term,
+    index: m.index ?? 0,
+    logTerm: m.logTerm ?? 0,
+    entries: (m.entries ?? []).map(e => ({ term: e.term, index: e.index, type: ENTRY_TO_PB[e.type ?? 'normal'], data: e.data as Uint8Array<ArrayBuffer> })),
+    commit: m.commit ?? 0,
+    reject: m.reject === true,
+    rejectHint: m.rejectHint ?? 0
+  }
+}
+
+/** The core's message, or undefined when a field is out of range (the core would drop it too). */
+function fromPb (pb: RaftMessage, from: string, to: string): Message | undefined {
+  const type = PB_TO_TYPE.get(pb.type)
+  const nums = [pb.term, pb.index, pb.logTerm, pb.commit, pb.rejectHint]
+  if (type === undefined || !nums.every(n => Number.isSafeInteger(n) && n >= 0)) return undefined
+  const entries: Entry[] = []
+  for (const e of pb.entries) {
+    const t = PB_TO_ENTRY.get(e.type)
+    if (t === undefined || !Number.isSafeInteger(e.term) || !Number.isSafeInteger(e.index)) return undefined
+    entries.push(t === 'normal' ? { term: e.term, index: e.index, data: e.data } : { term: e.term, index: e.index, data: e.data, type: t })
+  }
+  const m: Message = { type, from, to, term: pb.term, index: pb.index, logTerm: pb.logTerm, commit: pb.commit, reject: pb.reject, rejectHint: pb.rejectHint }
+  if (entries.length > 0) m.entries = entries
+  return m
+}
+
+export class RaftService implements Startable {
+  readonly transport: RaftTransport
+  readonly kv: KvApi
+  private readonly self: string
+  private readonly p2pLog: P2pLogger
+  private readonly log?: Logger
+  private readonly expect: number
+  private readonly storage: RaftStorage
+  private readonly tickMs: number
+  private readonly electionTicks: number
+  private readonly heartbeatTicks: number
+  private readonly helloMs: number
+  private readonly settleMs: number
+  private readonly timeoutMs: number
+  private readonly maxInflightAppends: number
+  private readonly maxEntriesPerAppend: number
+  private readonly rejectedCounter: Counter<'reason'>
+  private readonly counts = new Map<string, number>()
+
+  private raft: RaftNode | null = null
+  private config: ClusterConfig | null = null
+  private members = new Set<string>()
+  private formation: Formation | null = null
+  private formationState: FormationState = 'forming'
+  private waiting: string | null = null
+  private soft: SoftState = { role: 'follower', leader: NONE }
+  private readonly sm = new KvState()
+  private applied = 0
+  private stateWrite: StateWrite = emptyState()
+  private stateDirty = false
+
+  private running = false
+  private failed: Error | null = null
+  private tickTimer?: ReturnType<typeof setInterval>
+  private helloTimer?: ReturnType<typeof setInterval>
+  private loopScheduled = false
+  /** Set by anything that may have given the core work; the loop clears it before each look. */
+  private wake = false
+  private looping: Promise<void> | null = null
+  private formationBusy = false
+  private startedAt = 0
+  private lastWaitWarn = 0
+  private lastJoinAt = 0
+  private joinTarget: string | null = null
+  private readonly lastHelloTo = new Map<string, number>()
+
+  private readonly pending = new Map<string, Pending>()
+  private readonly waitingForLeader = new Set<string>()
+  private ridCounter = 0
+  private readonly ridPrefix = randomBytes(6).toString('hex')
+  /** Learners asked to join through this node (leader): answered once their entry applies. */
+  private readonly joinRequests = new Set<string>()
+  private readonly joinQueue = new Set<string>()
+  private joinInFlight: { rid: string, at: number } | null = null
+
+  constructor (components: RaftComponents, init: RaftInit = {}) {
+    this.self = components.peerId.toString()
+    this.p2pLog = components.logger.forComponent('swarmnet:raft')
+    this.log = init.log
+    this.expect = init.voters ?? 3
+    this.storage = init.storage ?? (init.store != null ? new LevelRaftStorage(init.store) : new MemoryRaftStorage())
+    this.tickMs = init.tickMs ?? 15
+    this.electionTicks = init.electionTicks ?? 10
+    this.heartbeatTicks = init.heartbeatTicks ?? 3
+    this.helloMs = init.helloMs ?? 200
+    this.settleMs = init.settleMs ?? 1000
+    this.timeoutMs = init.timeoutMs ?? 5000
+    this.maxInflightAppends = init.maxInflightAppends ?? 64
+    this.maxEntriesPerAppend = init.maxEntriesPerAppend ?? 64
+    this.rejectedCounter = new Counter({
+      name: 'swarmnet_raft_rejected_total',
+      help: 'Raft frames refused or dropped, by reason',
+      labelNames: ['reason'],
+      registers: init.registry != null ? [init.registry] : []
+    })
+    this.transport = new RaftTransport(components, {
+      maxFrameBytes: init.maxFrameBytes ?? 32 * 1024 * 1024,
+      maxEntries: this.maxEntriesPerAppend,
+      onFrame: (from, frame) => { this.onFrame(from, frame) },
+      onPeer: (peer, up) => { this.onPeer(peer, up) },
+      count: (event) => { this.count(event) },
+      log: this.p2pLog
+    })
+    this.kv = {
+      put: async (key, value, opts = {}) => this.put(key, value, opts),
+      get: async (key, opts = {}) => this.get(key, opts),
+      delete: async (key, opts = {}) => this.delete(key, opts)
+    }
+  }
+
+  readonly [Symbol.toStringTag] = 'swarmnet/raft'
+
+  async start (): Promise<void> {
+    if (this.running) return
+    this.running = true
+    this.startedAt = Date.now()
+    const rec = await this.storage.load()
+    if (rec.truncated > 0) {
+      this.log?.error({ truncated: rec.truncated, reason: rec.truncatedReason }, 'raft log: dropped a corrupt or torn tail')
+    }
+    this.sm.load(rec.state)
+    this.applied = rec.applied
+    this.stateWrite = emptyState(this.applied)
+    await this.transport.start()
+    if (rec.config !== null) {
+      this.startRaft(rec.config)
+    } else {
+      this.formation = new Formation({ self: this.self, expect: this.expect, settleMs: this.settleMs, staleMs: Math.max(2000, this.helloMs * 5), lock: rec.lock })
+      this.formationState = rec.lock !== null ? 'locked' : 'forming'
+    }
+  }
+
+  /**
+   * Formation begins one hello interval after start: libp2p starts listening alongside this
+   * call, and a node that fails to listen is stopped before it would say anything.
+   */
+  afterStart (): void {
+    if (!this.running) return
+    this.helloTimer = setInterval(() => { void this.formationStep() }, this.helloMs)
+    this.helloTimer.unref()
+  }
+
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    clearInterval(this.tickTimer)
+    clearInterval(this.helloTimer)
+    await this.looping?.catch(() => {})
+    if (this.stateDirty && this.failed === null) await this.storage.writeState(this.takeState()).catch(() => {})
+    await this.transport.stop()
+    for (const p of this.pending.values()) this.settle(p, new RaftUnavailableError('the node is stopping', p.proposed))
+    this.raft = null
+  }
+
+  // ---- status ---------------------------------------------------------------------------
+
+  status (): RaftStatusJson {
+    const st = this.raft?.status()
+    const learner = this.config?.learners.includes(this.self) === true
+    const role: RaftRole = learner ? 'learner' : st?.role === 'leader' ? 'leader' : st?.role === 'candidate' || st?.role === 'pre-candidate' ? 'candidate' : 'follower'
+    const now = Date.now()
+    return {
+      role,
+      term: st?.term ?? 0,
+      leader: st !== undefined && st.leader !== NONE ? st.leader : null,
+      commitIndex: st?.commit ?? 0,
+      appliedIndex: this.applied,
+      voters: this.config?.voters ?? [],
+      learners: this.config?.learners ?? [],
+      cluster: this.config?.cluster ?? null,
+      formation: {
+        state: this.formationState,
+        expect: this.expect,
+        candidates: this.formation?.candidates(now) ?? [],
+        waiting: this.failed !== null ? `raft stopped: ${this.failed.message}` : this.waiting
+      }
+    }
+  }
+
+  /** The leader this node knows of (null: none), its term, and whether that is this node. */
+  leader (): { leader: string | null, term: number, self: boolean } {
+    const st = this.raft?.status()
+    const leader = st !== undefined && st.leader !== NONE ? st.leader : null
+    return { leader, term: st?.term ?? 0, self: leader === this.self }
+  }
+
+  /** Frames refused or dropped for `reason` (see RejectReason), or all of them. */
+  rejected (reason?: RejectReason): number {
+    if (reason !== undefined) return this.counts.get(reason) ?? 0
+    let n = 0
+    for (const v of this.counts.values()) n += v
+    return n
+  }
+
+  /** The core's counters of odd messages it ignored. */
+  coreStats (): Record<string, number> | null {
+    return this.raft === null ? null : { ...this.raft.stats }
+  }
+
+  /** Test hook: drop raft frames to or from some peers (null heals). */
+  setFilter (filter: FrameFilter | null): void { this.transport.filter = filter }
+
+  private count (reason: RejectReason): void {
+    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1)
+    this.rejectedCounter.inc({ reason })
+  }
+
+  // ---- formation --------------------------------------------------------------------------
+
+  private helloOf (): Hello {
+    if (this.config !== null) {
+      return {
+        state: Hello.State.MEMBER,
+        expect: this.expect,
+        proposal: [],
+        voters: this.config.voters,
+        learners: this.config.learners,
+        cluster: this.config.cluster,
+        leader: this.leader().leader ?? ''
+      }
+    }
+    const f = this.formation
+    const locked = f?.locked ?? null
+    return {
+      state: locked !== null ? Hello.State.LOCKED : Hello.State.FORMING,
+      expect: this.expect,
+      proposal: locked ?? f?.proposal ?? [],
+      voters: locked ?? [],
+      learners: [],
+      cluster: '',
+      leader: ''
+    }
+  }
+
+  private sayHello (to: string): void {
+    this.lastHelloTo.set(to, Date.now())
+    this.transport.send(to, { hello: this.helloOf() })
+  }
+
+  private onPeer (peer: string, up: boolean): void {
+    if (!up) {
+      this.formation?.forget(peer)
+      this.lastHelloTo.delete(peer)
+      return
+    }
+    if (this.config === null) this.sayHello(peer)
+  }
+
+  private onHello (from: string, pb: Hello): void {
+    const state = PB_TO_STATE.get(pb.state)
+    if (state === undefined) { this.count('malformed'); return }
+    if (this.config !== null) {
+      // Members answer those still looking, so they find the cluster (at most every 100 ms each).
+      if (state !== 'member' && Date.now() - (this.lastHelloTo.get(from) ?? 0) > 100) this.sayHello(from)
+      return
+    }
+    const hello: PeerHello = { state, expect: pb.expect, proposal: pb.proposal, voters: pb.voters, learners: pb.learners, cluster: pb.cluster, leader: pb.leader }
+    this.formation?.onHello(from, hello, Date.now())
+  }
+
+  private async formationStep (): Promise<void> {
+    if (!this.running || this.formationBusy) return
+    if (this.config !== null) {
+      this.maybeProposeJoins()
+      return
+    }
+    const f = this.formation
+    if (f === null) return
+    this.formationBusy = true
+    try {
+      const now = Date.now()
+      const d = f.decide(now)
+      switch (d.kind) {
+        case 'wait':
+          this.setWaiting(d.reason)
+          break
+        case 'lock':
+          await this.storage.saveLock(d.voters)
+          f.locked = d.voters
+          this.formationState = 'locked'
+          this.log?.info({ voters: d.voters }, 'raft: locked the voter set; waiting for every voter to lock it too')
+          break
+        case 'start': {
+          const config: ClusterConfig = { cluster: clusterId(d.voters), voters: d.voters, learners: [] }
+          await this.storage.saveConfig(config)
+          if (!this.running) return
+          this.log?.info({ cluster: config.cluster, voters: config.voters }, 'raft: cluster formed')
+          this.startRaft(config)
+          break
+        }
+        case 'join':
+          this.formationState = 'joining'
+          this.setWaiting(`joining cluster ${d.cluster} as a learner through ${d.via}`)
+          if (now - this.lastJoinAt >= 500) {
+            this.lastJoinAt = now
+            this.transport.send(this.joinTarget ?? d.via, { join: { expect: this.expect } })
+            this.joinTarget = null
+          }
+          break
+      }
+      if (this.config === null) {
+        for (const peer of this.transport.peers()) this.sayHello(peer)
+      }
+    } catch (err) {
+      this.log?.error({ err }, 'raft: formation step failed')
+    } finally {
+      this.formationBusy = false
+    }
+  }
+
+  private setWaiting (reason: string): void {
+    const now = Date.now()
+    if (this.waiting === null) this.log?.info({ voters: this.expect }, `raft: no cluster yet; looking for ${this.expect} voters`)
+    if (reason !== this.waiting) {
+      this.waiting = reason
+      this.log?.info(`raft: ${reason}`)
+    } else if (now - this.startedAt > 10_000 && now - this.lastWaitWarn > 30_000) {
+      this.lastWaitWarn = now
+      this.log?.warn(`raft: still no cluster after ${Math.round((now - this.startedAt) / 1000)} s: ${reason}`)
+    }
+  }
+
+  private onJoin (from: string): void {
+    const reply = (r: Partial<JoinResponse>): void => {
+      this.transport.send(from, { joined: { ok: false, reason: '', cluster: '', voters: [], learners: [], leader: '', ...r } })
+    }
+    const c = this.config
+    if (c === null || this.raft === null) { reply({ reason: 'no cluster here yet' }); return }
+    if (c.voters.includes(from) || c.learners.includes(from)) {
+      reply({ ok: true, cluster: c.cluster, voters: c.voters, learners: c.learners })
+      return
+    }
+    const { leader, self } = this.leader()
+    if (!self) { reply({ reason: 'not the leader', leader: leader ?? '' }); return }
+    this.joinRequests.add(from)
+    this.joinQueue.add(from)
+    this.maybeProposeJoins()
+  }
+
+  /** The leader adds every learner that asked since the last change in one entry. */
+  private maybeProposeJoins (): void {
+    if (this.raft === null || this.joinQueue.size === 0) return
+    if (this.joinInFlight !== null && Date.now() - this.joinInFlight.at < 2000) return
+    if (!this.leader().self) { this.joinQueue.clear(); return }
+    const ids = [...this.joinQueue]
+    this.joinQueue.clear()
+    const rid = this.rid()
+    const r = this.raft.propose(encodeCommand({ rid, op: 'learners', ids }))
+    if (r.status === 'accepted') this.joinInFlight = { rid, at: Date.now() }
+    this.scheduleLoop()
+  }
+
+  private onJoined (from: string, r: JoinResponse): void {
+    // Busy: the joiner asks again in 500 ms anyway.
+    if (this.config !== null || this.formation === null || this.formation.locked !== null || this.formationBusy) return
+    if (!r.ok) {
+      if (r.leader !== '' && r.leader !== this.self) this.joinTarget = r.leader
+      return
+    }
+    if (!r.learners.includes(this.self) || r.voters.length === 0) { this.count('malformed'); return }
+    const config: ClusterConfig = { cluster: r.cluster, voters: r.voters, learners: r.learners }
+    this.formationBusy = true
+    this.storage.saveConfig(config).then(() => {
+      if (!this.running || this.config !== null) return
+      this.log?.info({ cluster: config.cluster, via: from }, 'raft: joined the cluster as a learner')
+      this.startRaft(config)
+    }, (err: Error) => {
+      this.log?.error({ err }, 'raft: cannot persist the cluster configuration')
+    }).finally(() => { this.formationBusy = false })
+  }
+
+  // ---- the core ---------------------------------------------------------------------------
+
+  private coreConfig (c: ClusterConfig): RaftConfig {
+    return {
+      id: this.self,
+      voters: c.voters,
+      learners: c.learners,
+      electionTicks: this.electionTicks,
+      heartbeatTicks: this.heartbeatTicks,
+      rand: Math.random,
+      maxInflightAppends: this.maxInflightAppends,
+      maxEntriesPerAppend: this.maxEntriesPerAppend,
+      checkQuorum: true,
+      preVote: true
+    }
+  }
+
+  /** A core restored from what is durable (on start, and after a membership change). */
+  private buildCore (c: ClusterConfig): RaftNode {
+    const entries = this.storage.entries()
+    const hs = this.storage.hardState()
+    const last = entries[entries.length - 1]?.index ?? 0
+    if (hs.commit > last) {
+      // Only after a corrupt tail was cut: the leader sends the lost entries again.
+      this.log?.error({ commit: hs.commit, last }, 'raft: commit index beyond the recovered log; lowering it')
+      hs.commit = last
+    }
+    return new RaftNode(this.coreConfig(c), { hardState: hs, entries, applied: Math.min(this.applied, hs.commit) })
+  }
+
+  private startRaft (c: ClusterConfig): void {
+    this.config = c
+    this.members = new Set([...c.voters, ...c.learners])
+    this.formation = null
+    this.formationState = 'member'
+    this.waiting = null
+    this.raft = this.buildCore(c)
+    this.soft = { role: 'follower', leader: NONE }
+    this.tickTimer = setInterval(() => {
+      if (this.raft === null) return
+      this.raft.tick()
+      this.scheduleLoop()
+    }, this.tickMs)
+    this.tickTimer.unref()
+    this.scheduleLoop()
+  }
+
+  private onFrame (from: string, frame: RaftFrame): void {
+    if (!this.running) return
+    if (frame.msg != null) this.onMessage(from, frame.msg)
+    if (frame.hello != null) this.onHello(from, frame.hello)
+    if (frame.join != null) this.onJoin(from)
+    if (frame.joined != null) this.onJoined(from, frame.joined)
+  }
+
+  private onMessage (from: string, pb: RaftMessage): void {
+    if (this.raft === null) { this.count('no_cluster'); return }
+    // The core ignores non-members too; refusing here keeps their terms away from it entirely.
+    if (!this.members.has(from)) { this.count('non_member'); return }
+    const m = fromPb(pb, from, this.self)
+    if (m === undefined) { this.count('malformed'); return }
+    const before = this.raft.stats.ignoredMalformed
+    this.raft.step(m)
+    if (this.raft.stats.ignoredMalformed > before) this.count('malformed')
+    this.scheduleLoop()
+  }
+
+  private scheduleLoop (): void {
+    this.wake = true
+    if (this.loopScheduled || this.looping !== null || this.raft === null || this.failed !== null) return
+    this.loopScheduled = true
+    // After the current I/O callbacks: every message of one read chunk shares the next Ready.
+    setImmediate(() => {
+      this.loopScheduled = false
+      if (this.looping !== null) return
+      this.looping = this.loop().finally(() => {
+        this.looping = null
+        // Work that arrived after the loop's last look.
+        if (this.wake && this.running) this.scheduleLoop()
+      })
+    })
+  }
+
+  private async loop (): Promise<void> {
+    try {
+      for (;;) {
+        this.wake = false
+        const raft = this.raft
+        if (raft === null || !this.running) return
+        const rd = raft.ready()
+        if (rd === null) {
+          if (!this.stateDirty) return
+          await this.storage.writeState(this.takeState())
+          continue
+        }
+        await this.handleReady(raft, rd)
+      }
+    } catch (err) {
+      this.fail(err as Error)
+    }
+  }
+
+  private async handleReady (raft: RaftNode, rd: Ready): Promise<void> {
+    if (rd.hardState !== undefined || rd.entries.length > 0) {
+      const sync = mustSync(rd.hardState, this.storage.hardState(), rd.entries.length)
+      await this.storage.append(rd.hardState, rd.entries, this.stateDirty ? this.takeState() : undefined, sync)
+    }
+    for (const m of rd.messages) {
+      if (m.to === this.self) continue
+      this.transport.send(m.to, { msg: toPb(m) })
+    }
+    if (rd.softState !== undefined) this.onSoftState(rd.softState)
+    const added = this.apply(rd.committedEntries)
+    raft.advance(rd)
+    if (added.length > 0) this.addLearners(added)
+  }
+
+  private takeState (): StateWrite {
+    const s = this.stateWrite
+    this.stateWrite = emptyState(this.applied)
+    this.stateDirty = false
+    return s
+  }
+
+  private fail (err: Error): void {
+    this.failed = err
+    this.log?.error({ err }, 'raft: storage failed; this node stops taking part in the cluster')
+    clearInterval(this.tickTimer)
+    this.raft = null
+    for (const p of this.pending.values()) this.settle(p, new RaftUnavailableError(`raft stopped on this node: ${err.message}`, p.proposed))
+  }
+
+  private onSoftState (ss: SoftState): void {
+    const prev = this.soft
+    this.soft = ss
+    if (ss.leader !== prev.leader) {
+      if (ss.leader !== NONE) this.log?.info({ leader: ss.leader, term: this.raft?.status().term }, 'raft: leader')
+      else this.log?.debug('raft: no leader')
+    }
+    // A new leader that is not the one a proposal went to: it may have been lost with the old
+    // one (a forwarded proposal is not acknowledged), so answer now rather than at the
+    // deadline; the caller learns it may still be applied and can retry at once.
+    if (ss.leader !== NONE && ss.leader !== prev.leader) {
+      for (const p of [...this.pending.values()]) {
+        if (p.proposed && p.via !== ss.leader) this.settle(p, new RaftUnavailableError(`the leader changed before this write committed; it may still be applied`, true))
+      }
+    }
+    // Proposals that found no leader go now.
+    if (ss.leader !== NONE && this.waitingForLeader.size > 0) {
+      const rids = [...this.waitingForLeader]
+      this.waitingForLeader.clear()
+      for (const rid of rids) {
+        const p = this.pending.get(rid)
+        if (p !== undefined) this.propose(p)
+      }
+    }
+  }
+
+  /** Applies committed entries; returns learners added by them that the core does not know yet. */
+  private apply (entries: Entry[]): string[] {
+    const added: string[] = []
+    for (const e of entries) {
+      // Already applied before a restart (the state machine is durable on its own).
+      if (e.index <= this.applied) continue
+      this.applied = e.index
+      this.stateWrite.applied = e.index
+      this.stateDirty = true
+      if (e.type !== undefined && e.type !== 'normal') continue
+      const cmd = decodeCommand(e.data)
+      if (cmd === undefined) continue
+      if (cmd.op === 'learners') {
+        for (const id of cmd.ids) if (!this.members.has(id) && !added.includes(id)) added.push(id)
+        if (this.joinInFlight?.rid === cmd.rid) this.joinInFlight = null
+        continue
+      }
+      const { result, change } = this.sm.apply(e.index, cmd)
+      if (change !== undefined) this.stateWrite.changes.set(change[0], change[1] === null ? null : encodeRecord(change[1]))
+      const p = this.pending.get(cmd.rid)
+      if (p !== undefined) this.settle(p, { result, index: e.index })
+    }
+    return added
+  }
+
+  /**
+   * Membership for now (the core takes its voters and learners at construction; proper changes
+   * are a later issue): an 'add learners' entry, once applied, rebuilds the core from durable
+   * state with the learners added, as a restart would. Learners never vote, so nodes applying
+   * it at different times cannot disagree on a quorum; a leader loses office and the cluster
+   * elects again (one election timeout).
+   */
+  private addLearners (ids: string[]): void {
+    const c = this.config
+    if (c === null) return
+    const next: ClusterConfig = { cluster: c.cluster, voters: c.voters, learners: [...c.learners, ...ids.filter(id => !c.voters.includes(id))] }
+    this.config = next
+    this.members = new Set([...next.voters, ...next.learners])
+    this.stateWrite.config = next
+    this.stateDirty = true
+    this.raft = this.buildCore(next)
+    this.soft = { role: 'follower', leader: NONE }
+    this.log?.info({ learners: ids }, 'raft: learners added')
+    for (const id of ids) {
+      if (!this.joinRequests.delete(id)) continue
+      this.transport.send(id, { joined: { ok: true, reason: '', cluster: next.cluster, voters: next.voters, learners: next.learners, leader: '' } })
+    }
+    // Proposals the old core accepted but had not persisted are gone with it (they time out as
+    // "may still be applied"); those waiting for a leader go when the new core finds one.
+  }
+
+  // ---- key-value API ----------------------------------------------------------------------
+
+  private rid (): string {
+    return `${this.ridPrefix}${(this.ridCounter++).toString(36)}`
+  }
+
+  private unavailableReason (): string {
+    if (this.failed !== null) return `raft stopped on this node: ${this.failed.message}`
+    return `no cluster yet (${this.formationState}): ${this.waiting ?? 'starting'}`
+  }
+
+  private async submit (make: (rid: string) => Command, timeoutMs: number | undefined): Promise<{ result: KvResult, index: number }> {
+    if (this.raft === null || !this.running) throw new RaftUnavailableError(this.unavailableReason())
+    const rid = this.rid()
+    const data = encodeCommand(make(rid))
+    const wait = timeoutMs ?? this.timeoutMs
+    return await new Promise((resolve, reject) => {
+      const p: Pending = {
+        rid,
+        data,
+        proposed: false,
+        via: NONE,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.settle(p, p.proposed
+            ? new RaftUnavailableError(`not committed within ${wait} ms (no quorum reachable?); the write may still be applied later`, true)
+            : new RaftUnavailableError(`no leader within ${wait} ms`))
+        }, wait)
+      }
+      this.pending.set(rid, p)
+      this.propose(p)
+    })
+  }
+
+  private propose (p: Pending): void {
+    const raft = this.raft
+    if (raft === null) { this.waitingForLeader.add(p.rid); return }
+    const r = raft.propose(p.data)
+    if (r.status === 'dropped') {
+      if (r.reason === 'not-a-member') this.settle(p, new RaftUnavailableError('this node is not a member of the cluster'))
+      else this.waitingForLeader.add(p.rid)
+      return
+    }
+    p.proposed = true
+    p.via = r.status === 'accepted' ? this.self : r.to
+    this.scheduleLoop()
+  }
+
+  private settle (p: Pending, outcome: { result: KvResult, index: number } | Error): void {
+    if (!this.pending.delete(p.rid)) return
+    clearTimeout(p.timer)
+    this.waitingForLeader.delete(p.rid)
+    if (outcome instanceof Error) p.reject(outcome)
+    else p.resolve(outcome)
+  }
+
+  private async put (key: string, value: unknown, opts: { prevVersion?: number, timeoutMs?: number }): Promise<PutResult> {
+    checkKey(key)
+    const prevVersion = checkVersion(opts.prevVersion)
+    if (value === undefined) throw new KvInputError('value is required')
+    const { result, index } = await this.submit(rid => prevVersion === undefined ? { rid, op: 'put', key, value } : { rid, op: 'put', key, value, prevVersion }, opts.timeoutMs)
+    if (result.ok && result.op === 'put') return { key, version: result.version, index }
+    throw resultError(result, key, prevVersion)
+  }
+
+  private async get (key: string, opts: { consistency?: Consistency, timeoutMs?: number }): Promise<GetResult | null> {
+    checkKey(key)
+    if (opts.consistency === 'stale') {
+      if (this.config === null) throw new RaftUnavailableError(this.unavailableReason())
+      const rec = this.sm.get(key)
+      return rec === undefined ? null : { key, value: rec.value, version: rec.version }
+    }
+    const { result } = await this.submit(rid => ({ rid, op: 'get', key }), opts.timeoutMs)
+    if (result.ok && result.op === 'get') return { key, value: result.value, version: result.version }
+    if (!result.ok && result.error === 'not_found') return null
+    throw resultError(result, key, undefined)
+  }
+
+  private async delete (key: string, opts: { prevVersion?: number, timeoutMs?: number }): Promise<DeleteResult> {
+    checkKey(key)
+    const prevVersion = checkVersion(opts.prevVersion)
+    const { result, index } = await this.submit(rid => prevVersion === undefined ? { rid, op: 'del', key } : { rid, op: 'del', key, prevVersion }, opts.timeoutMs)
+    if (result.ok && result.op === 'del') return { key, deleted: result.deleted, index }
+    throw resultError(result, key, prevVersion)
+  }
+}
+
+function resultError (r: KvResult, key: string, expected: number | undefined): Error {
+  if (!r.ok && r.error === 'conflict') return new KvConflictError(key, r.version, expected ?? 0)
+  if (!r.ok && r.error === 'invalid') return new KvInputError(r.message)
+  return new Error(`unexpected result ${JSON.stringify(r)}`)
+}
+
+export function raftService (init: RaftInit = {}): (components: RaftComponents) => RaftService {
+  return (components) => new RaftService(components, init)
+}

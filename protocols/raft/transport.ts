@@ -1,0 +1,203 @@
+/**
+ * Raft frames over long-lived libp2p streams (`/swarmnet/raft/1.0.0`). Each node opens one stream
+ * to each peer it sends to and only writes on it; what a peer sends arrives on the stream that
+ * peer opened. Sending never waits: a frame to a peer that is unreachable, still being dialled
+ * past a small buffer, or whose stream is backed up is dropped and counted, because Raft resends
+ * whatever matters (appends on the next heartbeat, votes on the next election).
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import { FrameDecoder, FrameError } from '../direct/frames.js'
+import { FrameWriter } from '../direct/writer.js'
+import { RaftFrame } from './raft.pb.js'
+
+export const RAFT_PROTOCOL = '/swarmnet/raft/1.0.0'
+
+export interface TransportComponents {
+  peerId: PeerId
+  registrar: Registrar
+  connectionManager: ConnectionManager
+}
+
+/** Test hook: return false to drop a frame to (out) or from (in) `peer`, as a partition would. */
+export type FrameFilter = (direction: 'in' | 'out', peer: string) => boolean
+
+export interface TransportInit {
+  /** Largest frame accepted, in bytes; a longer length prefix drops the stream. */
+  maxFrameBytes: number
+  /** Most entries one append may carry when decoded. */
+  maxEntries: number
+  onFrame: (from: string, frame: RaftFrame) => void
+  /** A peer that speaks the protocol connected (true) or its last connection closed (false). */
+  onPeer: (peer: string, up: boolean) => void
+  count: (event: TransportEvent) => void
+  log: Logger
+}
+
+export type TransportEvent = 'malformed' | 'too_large' | 'dropped_unreachable' | 'dropped_backpressure' | 'filtered'
+
+/** Frames buffered per peer while its stream is being opened. */
+const MAX_QUEUED = 256
+
+interface Link {
+  peer: PeerId
+  writer?: FrameWriter
+  opening: boolean
+  failures: number
+  retryAt: number
+  queue: Uint8Array[]
+}
+
+export class RaftTransport {
+  filter: FrameFilter | null = null
+  private readonly links = new Map<string, Link>()
+  private readonly inbound = new Set<Stream>()
+  private readonly raftPeers = new Set<string>()
+  private topologyId?: string
+  private readonly controller = new AbortController()
+  private running = false
+
+  constructor (private readonly components: TransportComponents, private readonly init: TransportInit) {}
+
+  async start (): Promise<void> {
+    this.running = true
+    await this.components.registrar.handle(RAFT_PROTOCOL, (stream: Stream, connection: Connection) => {
+      void this.serve(stream, connection.remotePeer.toString())
+    }, { maxInboundStreams: 8, maxOutboundStreams: 8 })
+    this.topologyId = await this.components.registrar.register(RAFT_PROTOCOL, {
+      onConnect: (peer: PeerId) => {
+        const id = peer.toString()
+        if (this.raftPeers.has(id)) return
+        this.raftPeers.add(id)
+        this.init.onPeer(id, true)
+      },
+      onDisconnect: (peer: PeerId) => {
+        const id = peer.toString()
+        if (!this.raftPeers.delete(id)) return
+        this.init.onPeer(id, false)
+      }
+    })
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    this.controller.abort()
+    if (this.topologyId !== undefined) this.components.registrar.unregister(this.topologyId)
+    await this.components.registrar.unhandle(RAFT_PROTOCOL)
+    for (const link of this.links.values()) link.writer?.stream.abort(new Error('raft stopping'))
+    for (const s of this.inbound) s.abort(new Error('raft stopping'))
+    this.links.clear()
+    this.inbound.clear()
+    this.raftPeers.clear()
+  }
+
+  /** Connected peers known to speak the raft protocol. */
+  peers (): string[] { return [...this.raftPeers] }
+
+  send (to: string, frame: RaftFrame): void {
+    if (!this.running) return
+    if (this.filter !== null && !this.filter('out', to)) { this.init.count('filtered'); return }
+    const link = this.link(to)
+    if (link === undefined) { this.init.count('dropped_unreachable'); return }
+    const bytes = RaftFrame.encode(frame)
+    const w = link.writer
+    if (w !== undefined && w.stream.status === 'open') {
+      if (w.blocked) { this.init.count('dropped_backpressure'); return }
+      w.write(bytes)
+      return
+    }
+    if (link.queue.length >= MAX_QUEUED) { this.init.count('dropped_unreachable'); return }
+    link.queue.push(bytes)
+    this.connect(link)
+  }
+
+  private link (to: string): Link | undefined {
+    let link = this.links.get(to)
+    if (link === undefined) {
+      let peer: PeerId
+      try {
+        peer = peerIdFromString(to)
+      } catch {
+        return undefined
+      }
+      link = { peer, opening: false, failures: 0, retryAt: 0, queue: [] }
+      this.links.set(to, link)
+    }
+    return link
+  }
+
+  private connect (link: Link): void {
+    if (link.opening) return
+    if (Date.now() < link.retryAt) {
+      // Still backing off from a failed dial: what was queued is stale by the time we retry.
+      for (let i = 0; i < link.queue.length; i++) this.init.count('dropped_unreachable')
+      link.queue = []
+      return
+    }
+    link.opening = true
+    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(5000)])
+    this.components.connectionManager.openStream(link.peer, RAFT_PROTOCOL, { signal }).then(stream => {
+      link.opening = false
+      if (!this.running) { stream.abort(new Error('raft stopping')); return }
+      link.failures = 0
+      const writer = new FrameWriter(stream)
+      link.writer = writer
+      for (const bytes of link.queue) writer.write(bytes)
+      link.queue = []
+      void this.watch(link, stream)
+    }, (err: Error) => {
+      link.opening = false
+      link.failures++
+      // Dead peers are redialled at most every 1 s, live ones come back quickly.
+      link.retryAt = Date.now() + Math.min(1000, 25 * 2 ** link.failures)
+      for (let i = 0; i < link.queue.length; i++) this.init.count('dropped_unreachable')
+      link.queue = []
+      this.init.log('cannot open a raft stream to %s: %s', link.peer.toString(), err.message)
+    })
+  }
+
+  /** Our outbound stream carries nothing back; reading it tells us when it closes. */
+  private async watch (link: Link, stream: Stream): Promise<void> {
+    try {
+      for await (const _ of stream) { /* the peer never writes here */ }
+    } catch {
+      // reset or aborted: handled below
+    } finally {
+      if (link.writer?.stream === stream) link.writer = undefined
+    }
+  }
+
+  private async serve (stream: Stream, from: string): Promise<void> {
+    this.inbound.add(stream)
+    const decoder = new FrameDecoder(this.init.maxFrameBytes)
+    const limits = {
+      msg: { entries: this.init.maxEntries },
+      hello: { proposal: 1024, voters: 1024, learners: 4096 },
+      joined: { voters: 1024, learners: 4096 }
+    }
+    try {
+      for await (const chunk of stream) {
+        for (const body of decoder.push(chunk)) {
+          if (this.filter !== null && !this.filter('in', from)) { this.init.count('filtered'); continue }
+          let frame: RaftFrame
+          try {
+            frame = RaftFrame.decode(body, { limits })
+          } catch {
+            this.init.count('malformed') // the framing is intact: go on with the next frame
+            continue
+          }
+          this.init.onFrame(from, frame)
+        }
+      }
+    } catch (err) {
+      if (err instanceof FrameError) {
+        this.init.count(err.code === 'too_large' ? 'too_large' : 'malformed')
+        this.init.log('dropping raft stream from %s: %s', from, err.message)
+      }
+      stream.abort(err as Error)
+    } finally {
+      this.inbound.delete(stream)
+    }
+  }
+}
