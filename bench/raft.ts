@@ -26,11 +26,14 @@ export interface RaftBenchOptions {
   /** Writes per in-flight level (1 in flight does a quarter of it). */
   writes: number
   failovers: number
+  /** Minutes of steady writes at 32 in flight, counting leader elections (0: skip). */
+  soakMinutes: number
 }
 
 interface Stats { perSecond: number, p50: number, p99: number, count: number, errors: number }
 interface Failover { median: number, max: number, runs: number[] }
-interface Side { writes: Record<string, Stats>, failover: Failover, client: string, /** Leader elections during the write runs (spurious ones). */ elections: number }
+interface Soak { minutes: number, writes: number, failed: number, elections: number }
+interface Side { writes: Record<string, Stats>, failover: Failover, client: string, /** Leader elections during the write runs (spurious ones). */ elections: number, soak?: Soak }
 
 const children = new Set<ChildProcess>()
 const dirs = new Set<string>()
@@ -184,6 +187,22 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
       process.stderr.write(`bench: swarmnet ${n} in flight: ${Math.round(writes[n].perSecond)} writes/s\n`)
     }
     const elections = (await term()) - termBefore
+    let soak: Soak | undefined
+    if (opts.soakMinutes > 0) {
+      // A long loaded run: any term change in it is a spurious election.
+      const before = await term()
+      const end = Date.now() + opts.soakMinutes * 60_000
+      let written = 0
+      let failed = 0
+      await Promise.all(Array.from({ length: 32 }, async () => {
+        while (Date.now() < end) {
+          if (await swarmnetPut(leader.api, `soak/${(written + failed) % 1000}`, 5000)) written++
+          else failed++
+        }
+      }))
+      soak = { minutes: opts.soakMinutes, writes: written, failed, elections: (await term()) - before }
+      process.stderr.write(`bench: swarmnet soak: ${written} writes, ${soak.elections} elections\n`)
+    }
     const runs: number[] = []
     for (let r = 0; r < opts.failovers; r++) {
       leader = await swarmnetLeader(members)
@@ -194,7 +213,7 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
       process.stderr.write(`bench: swarmnet failover ${r + 1}: ${runs[r]!.toFixed(0)} ms\n`)
       members[members.indexOf(victim)] = await start(victim.dir)
     }
-    return { writes, failover: summary(runs), client: 'its HTTP API (`PUT /v1/kv/:key`, fetch, keep-alive)', elections }
+    return { writes, failover: summary(runs), client: 'its HTTP API (`PUT /v1/kv/:key`, fetch, keep-alive)', elections, soak }
   } finally {
     await Promise.all([...members.map(m => m.proc), boot.proc].map(async p => kill(p, 'SIGTERM')))
   }
@@ -332,8 +351,8 @@ async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {
 const ms = (n: number): string => Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(1)
 const k = (n: number): string => Math.round(n).toLocaleString('en-US')
 
-export function parseRaftOptions (v: { writes?: string, failovers?: string }): RaftBenchOptions {
-  return { writes: Number(v.writes ?? 4000), failovers: Number(v.failovers ?? 10) }
+export function parseRaftOptions (v: { writes?: string, failovers?: string, 'soak-minutes'?: string }): RaftBenchOptions {
+  return { writes: Number(v.writes ?? 4000), failovers: Number(v.failovers ?? 10), soakMinutes: Number(v['soak-minutes'] ?? 0) }
 }
 
 export async function runRaft (opts: RaftBenchOptions): Promise<{ markdown: string, data: unknown }> {
@@ -358,6 +377,7 @@ export async function runRaft (opts: RaftBenchOptions): Promise<{ markdown: stri
       ...rows,
       '',
       `Leader elections during the write runs (spurious, from a term change): swarmnet ${ours.elections}, etcd ${theirs?.elections ?? '-'}.`,
+      ...(ours.soak != null ? ['', `Loaded run: ${ours.soak.minutes} minutes of writes at 32 in flight on swarmnet, ${k(ours.soak.writes)} acknowledged (${ours.soak.failed} failed); leader elections in it: ${ours.soak.elections}.`] : []),
       '',
       `Failover: SIGKILL of the leader until the first write committed through a survivor (clients with a 300 ms per-request timeout, round robin), ${opts.failovers} times; swarmnet ticks every 15 ms, heartbeat 3 ticks, election timeout 10-20 ticks; etcd defaults (heartbeat 100 ms, election 1000 ms):`,
       '',
