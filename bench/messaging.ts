@@ -176,10 +176,10 @@ async function paced (count: number, rate: number, publish: (i: number) => Promi
   }
 }
 
-async function swarmnetFanout (opts: MessagingOptions): Promise<{ stats: Stats, delivered: number, expected: number }> {
+async function swarmnetFanout (opts: MessagingOptions, gossipSignaturePolicy: 'StrictSign' | 'StrictNoSign' = 'StrictSign'): Promise<{ stats: Stats, delivered: number, expected: number }> {
   // Messaging-only members: twelve nodes' Raft and CRDT timers in one event loop would measure
   // the loop, not the broadcast path (each member runs in its own process in real use).
-  const swarm = await startSwarm({ members: 11, transport: 'tcp', node: { without: ['raft', 'crdt'] } })
+  const swarm = await startSwarm({ members: 11, transport: 'tcp', node: { without: ['raft', 'crdt'], messaging: { gossipSignaturePolicy } } })
   closers.push(swarm.stop)
   try {
     const [sender, ...receivers] = swarm.members as [SwarmNode, ...SwarmNode[]]
@@ -243,6 +243,7 @@ export async function runMessaging (opts: MessagingOptions): Promise<{ markdown:
     const ours = await swarmnetRoundTrips(opts)
     const theirs = server != null ? await natsRoundTrips(server.url, opts) : undefined
     const fanOurs = await swarmnetFanout(opts)
+    const fanNoSign = await swarmnetFanout(opts, 'StrictNoSign')
     const fanTheirs = server != null ? await natsFanout(server.url, opts) : undefined
 
     const rows = ['1', '64'].map(n => {
@@ -263,13 +264,14 @@ export async function runMessaging (opts: MessagingOptions): Promise<{ markdown:
       '',
       '| system | p50 ms | p99 ms | delivered |',
       '|---|---:|---:|---:|',
-      fanRow('swarmnet (gossipsub, 11 TCP nodes)', fanOurs),
+      fanRow('swarmnet (gossipsub StrictSign, the default; 11 TCP nodes)', fanOurs),
+      fanRow('swarmnet (gossipsub StrictNoSign, envelope signature only)', fanNoSign),
       fanRow('NATS (10 subscriber connections)', fanTheirs),
       ...(server == null ? ['', `NATS was skipped: ${nats.why ?? ''}`] : []),
       ''
     ].join('\n')
     process.stdout.write(markdown + '\n')
-    return { markdown, data: { ours, theirs, fanOurs, fanTheirs } }
+    return { markdown, data: { ours, theirs, fanOurs, fanNoSign, fanTheirs } }
   } finally {
     await server?.stop()
   }

@@ -71,6 +71,12 @@ export interface MessagingOptions {
   /** Accepted clock difference for message timestamps, and the replay window (default 5 min). */
   replayWindowMs?: number
   direct?: Omit<DirectInit, 'registry'>
+  /**
+   * Gossipsub's own signature on each broadcast (default StrictSign). Every broadcast already
+   * carries the envelope's Ed25519 signature, so StrictNoSign loses no authenticity and saves
+   * gossipsub's verification, measured at a third of the CPU of a 10-receiver fan-out.
+   */
+  gossipSignaturePolicy?: 'StrictSign' | 'StrictNoSign'
 }
 
 /** A libp2p v3 service factory: receives the node's components, returns the service. */
@@ -392,7 +398,8 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
       scoreParams: { IPColocationFactorWeight: 0 },
       emitSelf: false,
       // A broadcast nobody hears yet reports 0 recipients instead of throwing.
-      allowPublishToZeroTopicPeers: true
+      allowPublishToZeroTopicPeers: true,
+      globalSignaturePolicy: options.messaging?.gossipSignaturePolicy ?? 'StrictSign'
     }),
     dialer: peerDialer({
       maxPeers: options.maxPeers ?? 64,

@@ -127,6 +127,7 @@ export class Broadcast implements Startable {
   private validator (topic: string) {
     return (_peer: PeerId, msg: Message): TopicValidatorResult => {
       try {
+        // Under StrictNoSign gossip carries no author; the envelope's signature still names one.
         const author = msg.type === 'signed' ? msg.from.toString() : undefined
         const m = this.components.envelope.open(msg.data, 'broadcast', author)
         if (m.topic !== topic || m.routing !== 'broadcast') {

@@ -216,6 +216,20 @@ describe('messaging', function () {
     assert.equal(heard, 2)
   })
 
+  it('broadcasts under StrictNoSign with the envelope signature alone', async () => {
+    const policy = { messaging: { gossipSignaturePolicy: 'StrictNoSign' as const } }
+    const [a, b] = await pair(policy, policy)
+    const heard: string[] = []
+    b.subscribe('quiet', (e) => { heard.push(e.data as string) })
+    a.subscribe('quiet')
+    await waitFor(() => a.messaging!.broadcast.subscribers('quiet').length === 1, { message: 'the subscription' })
+    await a.libp2p.services.pubsub.publish('/swarmnet/default/quiet', new TextEncoder().encode('forged'))
+    await a.broadcast('quiet', { type: 'announcement', payload: 'signed' })
+    await waitFor(() => heard.length === 1, { message: 'the signed broadcast' })
+    await waitFor(async () => await b.messaging!.envelope.rejections('malformed') === 1, { message: 'the forged one to be refused' })
+    assert.deepEqual(heard, ['signed'])
+  })
+
   it('runs bus handlers concurrently; a failing one is counted and blocks no other', async () => {
     const n = await startNode('memory')
     nodes.push(n)
