@@ -6,7 +6,8 @@
  * - broadcast to 10 receivers: gossipsub over 11 TCP nodes in this process against NATS fan-out
  *   to 10 subscriber connections in this process, at a fixed rate; latency per delivery.
  */
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { debianBinary } from './debian.js'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createServer } from 'node:net'
@@ -95,22 +96,7 @@ async function freePort (): Promise<number> {
 
 /** nats-server, installed from Debian when missing; undefined (with the reason) when impossible. */
 function natsServerBinary (): { bin?: string, why?: string } {
-  const which = (): string | undefined => spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).stdout.trim() || undefined
-  let bin = which()
-  if (bin != null) return { bin }
-  process.stderr.write('bench: nats-server is missing; installing Debian\'s nats-server\n')
-  try {
-    execFileSync('apt-get', ['install', '-y', '-qq', 'nats-server'], { stdio: 'ignore' })
-  } catch {
-    try {
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' })
-      execFileSync('apt-get', ['install', '-y', '-qq', 'nats-server'], { stdio: 'ignore' })
-    } catch (err) {
-      return { why: `nats-server is not installed and apt-get could not install it (${(err as Error).message.split('\n')[0]})` }
-    }
-  }
-  bin = which()
-  return bin != null ? { bin } : { why: 'nats-server could not be installed' }
+  return debianBinary('nats-server', 'nats-server')
 }
 
 async function startNats (bin: string): Promise<{ url: string, stop: () => Promise<void> }> {

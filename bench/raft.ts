@@ -10,7 +10,8 @@
  * Each cluster is 3 processes on 127.0.0.1 (ours: `swarmnet start --voters 3` joined through one
  * `swarmnet bootstrap`; etcd: default settings, as in /work/shared/notes/anchors.md).
  */
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { debianBinary } from './debian.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -222,22 +223,7 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
 // ---- etcd -----------------------------------------------------------------------------------
 
 function etcdBinary (): { bin?: string, why?: string } {
-  const which = (): string | undefined => spawnSync('sh', ['-c', 'command -v etcd'], { encoding: 'utf8' }).stdout.trim() || undefined
-  let bin = which()
-  if (bin != null) return { bin }
-  process.stderr.write('bench: etcd is missing; installing Debian\'s etcd-server\n')
-  try {
-    execFileSync('apt-get', ['install', '-y', '-qq', 'etcd-server'], { stdio: 'ignore' })
-  } catch {
-    try {
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' })
-      execFileSync('apt-get', ['install', '-y', '-qq', 'etcd-server'], { stdio: 'ignore' })
-    } catch (err) {
-      return { why: `etcd is not installed and apt-get could not install etcd-server (${(err as Error).message.split('\n')[0]})` }
-    }
-  }
-  bin = which()
-  return bin != null ? { bin } : { why: 'etcd-server could not be installed' }
+  return debianBinary('etcd', 'etcd-server')
 }
 
 interface EtcdMember { name: string, dir: string, client: string, peer: string, proc?: ChildProcess, id?: string }
