@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildApi, startApi, type ApiServer } from '../../node/api/server.js'
 import type { SwarmNode } from '../../node/swarm-node.js'
 import { startNode } from '../harness/swarm.js'
-import { waitFor, withDeadline } from '../harness/wait.js'
+import { waitFor } from '../harness/wait.js'
+import { sseReader } from '../harness/sse.js'
 
 describe('HTTP API: shared state', function () {
   this.timeout(30_000)
@@ -104,25 +105,7 @@ describe('HTTP API: shared state', function () {
       const controller = new AbortController()
       const res = await fetch(`${server.url}/v1/state/live/changes`, { signal: controller.signal })
       assert.equal(res.headers.get('content-type'), 'text/event-stream')
-      const reader = res.body!.getReader()
-      const events: Array<{ event: string, data: Record<string, unknown> }> = []
-      let text = ''
-      const readUntil = async (n: number): Promise<void> => {
-        await withDeadline((async () => {
-          while (events.length < n) {
-            const { value, done } = await reader.read()
-            if (done) break
-            text += new TextDecoder().decode(value)
-            const parts = text.split('\n\n')
-            text = parts.pop()!
-            for (const p of parts) {
-              const ev = p.split('\n').find(l => l.startsWith('event: '))
-              const data = p.split('\n').find(l => l.startsWith('data: '))
-              if (ev != null && data != null) events.push({ event: ev.slice(7), data: JSON.parse(data.slice(6)) })
-            }
-          }
-        })(), 10_000, `${n} events`)
-      }
+      const { events, until: readUntil } = sseReader(res)
       await readUntil(1)
       assert.equal(events[0]!.event, 'snapshot')
       assert.equal(events[0]!.data.version, 0)

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify'
 import { buildApi, startApi, type ApiServer } from '../../node/api/server.js'
 import type { SwarmNode } from '../../node/swarm-node.js'
 import { startNode } from '../harness/swarm.js'
-import { waitFor, withDeadline } from '../harness/wait.js'
+import { waitFor } from '../harness/wait.js'
+import { sseReader } from '../harness/sse.js'
 
 describe('HTTP API: messaging', function () {
   this.timeout(30_000)
@@ -86,27 +87,14 @@ describe('HTTP API: messaging', function () {
       const controller = new AbortController()
       const res = await fetch(`${server.url}/v1/events?types=market_signal&topics=ticks`, { signal: controller.signal })
       assert.equal(res.headers.get('content-type'), 'text/event-stream')
-      const reader = res.body!.getReader()
-      await reader.read() // the ': connected' comment: the subscription is in place
+      // Headers arrive with the ': connected' comment, after the subscription is in place.
+      const sse = sseReader(res)
       await waitFor(() => a.messaging!.broadcast.subscribers('ticks').length === 1, { message: 'the topic subscription' })
       await a.send(b.peerId, { type: 'heartbeat' }) // filtered out by type
       await a.send(b.peerId, { type: 'market_signal', payload: { sym: 'BTC' } })
       await a.broadcast('ticks', { type: 'market_signal', payload: { sym: 'ETH' } })
-      let text = ''
-      const events: Array<Record<string, unknown>> = []
-      await withDeadline((async () => {
-        while (events.length < 2) {
-          const { value, done } = await reader.read()
-          if (done) break
-          text += new TextDecoder().decode(value)
-          const parts = text.split('\n\n')
-          text = parts.pop()!
-          for (const p of parts) {
-            const data = p.split('\n').find(l => l.startsWith('data: '))
-            if (data != null) events.push(JSON.parse(data.slice(6)))
-          }
-        }
-      })(), 10_000, 'two events')
+      await sse.until(2)
+      const events = sse.events.map(e => e.data)
       controller.abort()
       assert.deepEqual(events.map(e => [e.type, e.from, e.payload, e.topic]), [
         ['market_signal', a.peerId.toString(), { sym: 'BTC' }, undefined],
