@@ -7,10 +7,9 @@
  *   to 10 subscriber connections in this process, at a fixed rate; latency per delivery.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { debianBinary } from './debian.js'
+import { closedLoop, debianBinary, freePort, latencyStats, type Stats } from './common.js'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { createServer } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createSwarmNode, type SwarmNode } from '../node/swarm-node.js'
 import { startSwarm, waitFullyConnected } from '../test/harness/swarm.js'
@@ -18,7 +17,6 @@ import { waitFor } from '../test/harness/wait.js'
 
 export interface MessagingOptions { messages: number, rate: number, broadcasts: number }
 
-interface Stats { perSecond: number, p50: number, p99: number, count: number }
 
 const children = new Set<ChildProcess>()
 const closers: Array<() => Promise<void>> = []
@@ -27,33 +25,6 @@ export async function cleanup (): Promise<void> {
   for (const c of children) c.kill('SIGKILL')
   children.clear()
   await Promise.allSettled(closers.splice(0).map(async c => c()))
-}
-
-function quantile (sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
-}
-
-function stats (latencies: number[], elapsedMs: number): Stats {
-  const sorted = [...latencies].sort((a, b) => a - b)
-  return { perSecond: latencies.length / elapsedMs * 1000, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), count: latencies.length }
-}
-
-/** Runs `total` calls keeping `inFlight` outstanding; returns their latencies. */
-async function closedLoop (total: number, inFlight: number, call: () => Promise<unknown>): Promise<Stats> {
-  const latencies: number[] = []
-  let started = 0
-  const t0 = performance.now()
-  const worker = async (): Promise<void> => {
-    while (started < total) {
-      started++
-      const t = performance.now()
-      await call()
-      latencies.push(performance.now() - t)
-    }
-  }
-  await Promise.all(Array.from({ length: inFlight }, worker))
-  return stats(latencies, performance.now() - t0)
 }
 
 /** A warm-up (JIT, streams), then 1 and 64 in flight. */
@@ -84,14 +55,6 @@ async function stopPeer (proc: ChildProcess): Promise<void> {
   const gone = new Promise(resolve => proc.once('exit', resolve))
   proc.stdin?.end()
   await gone
-}
-
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as { port: number }).port
-  await new Promise(resolve => srv.close(resolve))
-  return port
 }
 
 /** nats-server, installed from Debian when missing; undefined (with the reason) when impossible. */
@@ -179,7 +142,7 @@ async function swarmnetFanout (opts: MessagingOptions, gossipSignaturePolicy: 'S
     await paced(opts.broadcasts, opts.rate, async () => { await sender.broadcast('fanout', { type: 'market_signal', payload: { t: performance.now(), pad: 'x'.repeat(200) } }) })
     const expected = opts.broadcasts * receivers.length
     await waitFor(() => latencies.length >= expected, { timeoutMs: 10_000 }).catch(() => {})
-    return { stats: stats(latencies, 1), delivered: latencies.length, expected }
+    return { stats: latencyStats(latencies, 1), delivered: latencies.length, expected }
   } finally {
     await swarm.stop()
   }
@@ -202,7 +165,7 @@ async function natsFanout (url: string, opts: MessagingOptions): Promise<{ stats
     await pub.flush()
     const expected = opts.broadcasts * 10
     await waitFor(() => latencies.length >= expected, { timeoutMs: 10_000 }).catch(() => {})
-    return { stats: stats(latencies, 1), delivered: latencies.length, expected }
+    return { stats: latencyStats(latencies, 1), delivered: latencies.length, expected }
   } finally {
     await Promise.all([...subs, pub].map(async nc => nc.close()))
   }

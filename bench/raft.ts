@@ -11,9 +11,8 @@
  * `swarmnet bootstrap`; etcd: default settings, as in /work/shared/notes/anchors.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { debianBinary } from './debian.js'
+import { closedLoop, debianBinary, freePort, type Stats } from './common.js'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -31,7 +30,6 @@ export interface RaftBenchOptions {
   soakMinutes: number
 }
 
-interface Stats { perSecond: number, p50: number, p99: number, count: number, errors: number }
 interface Failover { median: number, max: number, runs: number[] }
 interface Soak { minutes: number, writes: number, failed: number, elections: number }
 interface Side { writes: Record<string, Stats>, failover: Failover, client: string, /** Leader elections during the write runs (spurious ones). */ elections: number, soak?: Soak }
@@ -57,38 +55,6 @@ function tmp (prefix: string): string {
   const d = mkdtempSync(join(tmpdir(), prefix))
   dirs.add(d)
   return d
-}
-
-async function freePort (): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>(resolve => srv.listen(0, '127.0.0.1', resolve))
-  const port = (srv.address() as { port: number }).port
-  await new Promise(resolve => srv.close(resolve))
-  return port
-}
-
-function quantile (sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!
-}
-
-async function closedLoop (total: number, inFlight: number, call: (i: number) => Promise<boolean>): Promise<Stats> {
-  const latencies: number[] = []
-  let started = 0
-  let errors = 0
-  const t0 = performance.now()
-  const worker = async (): Promise<void> => {
-    while (started < total) {
-      const i = started++
-      const t = performance.now()
-      if (await call(i)) latencies.push(performance.now() - t)
-      else errors++
-    }
-  }
-  await Promise.all(Array.from({ length: inFlight }, worker))
-  const elapsed = performance.now() - t0
-  latencies.sort((a, b) => a - b)
-  return { perSecond: latencies.length / elapsed * 1000, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), count: latencies.length, errors }
 }
 
 function summary (runs: number[]): Failover {
