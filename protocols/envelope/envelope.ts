@@ -163,6 +163,10 @@ function validateCommon (m: SwarmMessage): void {
   checkInt('maxRetries', m.maxRetries, MAX_RETRIES)
 }
 
+// Reverse maps, built once: opening runs for every message received.
+const PRIORITY_FROM_PB = new Map<unknown, Priority>(PRIORITIES.map(p => [PRIORITY_TO_PB[p], p]))
+const ROUTING_FROM_PB = new Map<unknown, Routing>(ROUTINGS.map(r => [ROUTING_TO_PB[r], r]))
+
 export interface OpenContext {
   keys: PeerKeyCache
   maxMessageBytes?: number
@@ -190,8 +194,8 @@ export function open (bytes: Uint8Array, ctx: OpenContext): SwarmMessage {
   const type = typeFromWire(pb.type, pb.customType)
   if (type == null) throw invalid('type', 'unknown standard type')
   if (pb.type !== 'CUSTOM' && pb.customType !== '') throw invalid('customType', 'set on a standard type')
-  const priority = (Object.keys(PRIORITY_TO_PB) as Priority[]).find(p => PRIORITY_TO_PB[p] === pb.priority)
-  const routing = (Object.keys(ROUTING_TO_PB) as Routing[]).find(r => ROUTING_TO_PB[r] === pb.routing)
+  const priority = PRIORITY_FROM_PB.get(pb.priority)
+  const routing = ROUTING_FROM_PB.get(pb.routing)
   if (priority == null) throw invalid('priority', 'unknown value')
   if (routing == null) throw invalid('routing', 'unknown value')
   const timestamp = Number(pb.timestamp)
