@@ -5,7 +5,7 @@
  * down a bad message before it is forwarded. Multicast sends directly to a list in parallel.
  */
 import type { ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
-import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
+import { TopicValidatorResult, type GossipSub, type Message, type SubscriptionChangeData } from '@libp2p/gossipsub'
 import type { EnvelopeService } from '../envelope/service.js'
 import { EnvelopeError } from '../envelope/errors.js'
 import { busEvent, invokeHandler, type EventBus, type BusHandler } from '../events/bus.js'
@@ -95,6 +95,19 @@ export class Broadcast implements Startable {
   }
 
   subscriptions (): string[] { return [...this.handlers.keys()] }
+
+  /**
+   * Calls `handler` with the peer id whenever a peer's subscription to `topic` reaches us: from
+   * then on our broadcasts on it reach that peer, so anything published before is worth a sync.
+   */
+  onPeerSubscribed (topic: string, handler: (peer: string) => void): () => void {
+    const name = this.topicName(topic)
+    const listener = (evt: CustomEvent<SubscriptionChangeData>): void => {
+      if (evt.detail.subscriptions.some(s => s.subscribe && s.topic === name)) handler(evt.detail.peerId.toString())
+    }
+    this.components.pubsub.addEventListener('subscription-change', listener)
+    return () => { this.components.pubsub.removeEventListener('subscription-change', listener) }
+  }
 
   /** Peers known to be subscribed to a topic (the gossip mesh's view). */
   subscribers (topic: string): string[] {

@@ -237,6 +237,11 @@ export class CrdtService implements Startable {
     const replica = this.ready()
     // '#' is never part of a document name.
     this.unsubscribe.set('#index', this.components.broadcast.subscribe(INDEX_TOPIC, (e) => { this.onIndex(e) }))
+    // A document announced before a peer's gossip subscription reached us never reached that
+    // peer; the sync on identify may have run before the document existed. Sync again now.
+    this.unsubscribe.set('#index-peers', this.components.broadcast.onPeerSubscribed(INDEX_TOPIC, (peer) => {
+      if (this.syncPeers.has(peer) && this.me < peer) this.scheduleSync(peer)
+    }))
     for (const name of replica.names()) this.subscribeDoc(name)
     replica.doc(AGENTS_DOC)
     this.components.events.addEventListener('peer:identify', this.onIdentify)
