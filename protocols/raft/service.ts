@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { ComponentLogger, Logger as P2pLogger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { ClassicLevel } from 'classic-level'
-import { Counter, type Registry } from 'prom-client'
+import { Counter, Histogram, type Registry } from 'prom-client'
 import type { Logger } from 'pino'
 import { RaftNode, NONE } from './core/index.js'
 import type { Entry, EntryType, Message, MessageType, RaftConfig, Ready, SoftState } from './core/index.js'
@@ -107,6 +107,9 @@ const ENTRY_TO_PB: Record<EntryType, PbEntry.Type> = { normal: PbEntry.Type.NORM
 const PB_TO_ENTRY = new Map<string, EntryType>([[PbEntry.Type.NORMAL, 'normal'], [PbEntry.Type.NOOP, 'noop'], [PbEntry.Type.CONFIG, 'config']])
 const PB_TO_STATE = new Map<string, HelloState>([[Hello.State.FORMING, 'forming'], [Hello.State.LOCKED, 'locked'], [Hello.State.MEMBER, 'member']])
 
+/** How long state machine writes may wait for a Ready to carry them. */
+const STATE_FLUSH_MS = 50
+
 export function clusterId (voters: string[]): string {
   return createHash('sha256').update([...voters].sort().join(',')).digest('hex').slice(0, 16)
 }
@@ -157,6 +160,10 @@ export class RaftService implements Startable {
   private readonly maxInflightAppends: number
   private readonly maxEntriesPerAppend: number
   private readonly rejectedCounter: Counter<'reason'>
+  private readonly readyCounter: Counter
+  private readonly appendedCounter: Counter
+  private readonly sentCounter: Counter
+  private readonly fsyncHistogram: Histogram
   private readonly counts = new Map<string, number>()
 
   private raft: RaftNode | null = null
@@ -176,6 +183,8 @@ export class RaftService implements Startable {
   private tickTimer?: ReturnType<typeof setInterval>
   private helloTimer?: ReturnType<typeof setInterval>
   private loopScheduled = false
+  private stateTimer?: ReturnType<typeof setTimeout>
+  private flushState = false
   /** Set by anything that may have given the core work; the loop clears it before each look. */
   private wake = false
   private looping: Promise<void> | null = null
@@ -215,6 +224,11 @@ export class RaftService implements Startable {
       labelNames: ['reason'],
       registers: init.registry != null ? [init.registry] : []
     })
+    const registers = init.registry != null ? [init.registry] : []
+    this.readyCounter = new Counter({ name: 'swarmnet_raft_ready_total', help: 'Batches of Raft work handled (each: at most one durable write, then sends and applies)', registers })
+    this.appendedCounter = new Counter({ name: 'swarmnet_raft_entries_persisted_total', help: 'Log entries written to durable storage', registers })
+    this.sentCounter = new Counter({ name: 'swarmnet_raft_messages_sent_total', help: 'Raft messages handed to the transport', registers })
+    this.fsyncHistogram = new Histogram({ name: 'swarmnet_raft_fsync_seconds', help: 'Duration of fsync\'d Raft log writes', buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5], registers })
     this.transport = new RaftTransport(components, {
       maxFrameBytes: init.maxFrameBytes ?? 32 * 1024 * 1024,
       maxEntries: this.maxEntriesPerAppend,
@@ -267,6 +281,7 @@ export class RaftService implements Startable {
     this.running = false
     clearInterval(this.tickTimer)
     clearInterval(this.helloTimer)
+    clearTimeout(this.stateTimer)
     await this.looping?.catch(() => {})
     if (this.stateDirty && this.failed === null) await this.storage.writeState(this.takeState()).catch(() => {})
     await this.transport.stop()
@@ -583,6 +598,16 @@ export class RaftService implements Startable {
         const rd = raft.ready()
         if (rd === null) {
           if (!this.stateDirty) return
+          // State machine writes ride with the next Ready's batch; alone only after a quiet spell
+          // (replaying the log from the durable applied index redoes them after a crash).
+          if (!this.flushState) {
+            if (this.stateTimer === undefined) {
+              this.stateTimer = setTimeout(() => { this.stateTimer = undefined; this.flushState = true; this.scheduleLoop() }, STATE_FLUSH_MS)
+              this.stateTimer.unref()
+            }
+            return
+          }
+          this.flushState = false
           await this.storage.writeState(this.takeState())
           continue
         }
@@ -594,18 +619,33 @@ export class RaftService implements Startable {
   }
 
   private async handleReady (raft: RaftNode, rd: Ready): Promise<void> {
+    this.readyCounter.inc()
+    // A leader's appends go out while it fsyncs (the core counts its copy only after advance).
+    if (rd.sendFirst === true) this.sendAll(rd)
+    if (rd.softState !== undefined) this.onSoftState(rd.softState)
+    // Committed entries are durable from earlier Readys: apply (and answer) first, so their state
+    // machine writes share this Ready's one storage batch.
+    const added = this.apply(rd.committedEntries)
     if (rd.hardState !== undefined || rd.entries.length > 0) {
       const sync = mustSync(rd.hardState, this.storage.hardState(), rd.entries.length)
+      const t0 = sync ? performance.now() : 0
       await this.storage.append(rd.hardState, rd.entries, this.stateDirty ? this.takeState() : undefined, sync)
+      if (sync) this.fsyncHistogram.observe((performance.now() - t0) / 1000)
+      this.appendedCounter.inc(rd.entries.length)
     }
+    if (rd.sendFirst !== true) this.sendAll(rd)
+    raft.advance(rd)
+    if (added.length > 0) this.addLearners(added)
+  }
+
+  private sendAll (rd: Ready): void {
+    let sent = 0
     for (const m of rd.messages) {
       if (m.to === this.self) continue
       this.transport.send(m.to, { msg: toPb(m) })
+      sent++
     }
-    if (rd.softState !== undefined) this.onSoftState(rd.softState)
-    const added = this.apply(rd.committedEntries)
-    raft.advance(rd)
-    if (added.length > 0) this.addLearners(added)
+    this.sentCounter.inc(sent)
   }
 
   private takeState (): StateWrite {

@@ -2,11 +2,12 @@ import { strict as assert } from 'node:assert'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { FastifyInstance } from 'fastify'
 import type { SwarmNode, SwarmNodeOptions } from '../../node/swarm-node.js'
-import { buildApi } from '../../node/api/server.js'
+import { buildApi, startApi } from '../../node/api/server.js'
+import { SwarmnetClient, SwarmnetClientError } from '../../node/http-client.js'
 import { RAFT_PROTOCOL } from '../../protocols/raft/transport.js'
 import { RaftFrame, RaftMessage } from '../../protocols/raft/raft.pb.js'
 import { encodeFrames } from '../../protocols/direct/frames.js'
-import { RaftUnavailableError } from '../../protocols/raft/errors.js'
+import { KvConflictError, KvInputError, RaftUnavailableError } from '../../protocols/raft/errors.js'
 import { startNode, startSwarm, waitFullyConnected, type TestSwarm } from '../harness/swarm.js'
 import { waitFor } from '../harness/wait.js'
 
@@ -102,6 +103,48 @@ describe('raft cluster (in-process)', function () {
     assert.deepEqual(await d.kv.get('from-learner', { consistency: 'stale' }), { key: 'from-learner', value: 42, version: w.version })
     await waitOneLeader([a, b, c, d])
     for (const n of [a, b, c, d]) assert.deepEqual(n.raft.status().learners, [d.peerId.toString()])
+  })
+
+  it('POST /v1/kv runs independent operations with one result each; the HTTP client shares requests between concurrent calls', async () => {
+    swarm = await startSwarm({ members: 3, node: { ...FAST, voters: 3 } })
+    await waitFullyConnected(swarm.all)
+    await waitOneLeader(swarm.members)
+    const node = swarm.members[1]!
+    const api = buildApi(node)
+    apis.push(api)
+    const batch = await api.inject({
+      method: 'POST',
+      url: '/v1/kv',
+      payload: { ops: [{ op: 'put', key: 'a', value: 1 }, { op: 'put', key: 'a', value: 2, prevVersion: 1 }, { op: 'get', key: 'a' }, { op: 'get', key: 'none' }, { op: 'del', key: 'none' }, { op: 'put', key: 'b' }] }
+    })
+    assert.equal(batch.statusCode, 200, batch.body)
+    const results = (batch.json() as { results: Array<Record<string, unknown>> }).results
+    assert.deepEqual(results.map(r => r.status), [200, 409, 200, 404, 404, 400])
+    assert.equal(results[2]!.value, 1)
+    assert.equal(results[1]!.error, 'conflict')
+    for (const bad of [{}, { ops: [] }, { ops: [{ op: 'cas', key: 'a' }] }, { ops: [{ op: 'get' }] }, { ops: Array.from({ length: 1001 }, () => ({ op: 'get', key: 'a' })) }]) {
+      assert.equal((await api.inject({ method: 'POST', url: '/v1/kv', payload: bad })).statusCode, 400, JSON.stringify(bad).slice(0, 80))
+    }
+
+    const server = await startApi(node, { host: '127.0.0.1', port: 0 }, 'secret')
+    try {
+      const client = new SwarmnetClient({ url: server.url, token: 'secret', maxRequests: 2 })
+      const acks = await Promise.all(Array.from({ length: 200 }, async (_, i) => client.kv.put(`c/${i}`, i)))
+      assert.equal(new Set(acks.map(a => a.index)).size, 200)
+      assert.deepEqual(await client.kv.get('c/7'), { key: 'c/7', value: 7, version: acks[7]!.version })
+      assert.equal(await client.kv.get('c/none'), null)
+      await assert.rejects(client.kv.put('c/7', 0, { prevVersion: 1 }), (err: unknown) => err instanceof KvConflictError && err.version === acks[7]!.version)
+      await assert.rejects(client.kv.put('', 0), KvInputError)
+      assert.equal((await client.kv.delete('c/7')).deleted, true)
+      assert.equal((await client.kv.delete('c/7')).deleted, false)
+      assert.equal((await client.leader()).leader, node.raft.leader().leader)
+      client.close()
+      const anonymous = new SwarmnetClient({ url: server.url })
+      await assert.rejects(anonymous.kv.get('c/1'), (err: unknown) => err instanceof SwarmnetClientError && err.status === 401)
+      anonymous.close()
+    } finally {
+      await server.close()
+    }
   })
 
   it('5 voters, 2 cut off: the majority keeps serving, the minority answers writes with 503, then catches up', async () => {

@@ -216,21 +216,32 @@ class Sim {
     this.drive(node)
   }
 
-  /** The driver loop, with the adapter's rule: persist, then send, then apply, then advance. */
+  /** The driver loop, with the adapter's rule: persist, then send (a leader may send first), then apply, then advance. */
   private drive (node: SimNode): void {
     const raft = node.raft
     if (raft === null) return
     for (;;) {
       const rd = raft.ready()
       if (rd === null) return
-      this.persist(node, rd)
       const risk = rd.softState?.role === 'leader' ? this.sc.crashNewLeader : this.sc.crashMidReady
-      if (!this.healed && this.rng.chance(risk)) {
-        this.trace(() => `crash ${node.id} (after persisting, before sending)`)
-        this.crash(node)
-        return
+      if (rd.sendFirst === true) {
+        // A leader's appends travel while it persists: it may crash with them sent, not durable.
+        for (const m of rd.messages) this.send(m)
+        if (!this.healed && this.rng.chance(risk)) {
+          this.trace(() => `crash ${node.id} (leader, after sending, before persisting)`)
+          this.crash(node)
+          return
+        }
+        this.persist(node, rd)
+      } else {
+        this.persist(node, rd)
+        if (!this.healed && this.rng.chance(risk)) {
+          this.trace(() => `crash ${node.id} (after persisting, before sending)`)
+          this.crash(node)
+          return
+        }
+        for (const m of rd.messages) this.send(m)
       }
-      for (const m of rd.messages) this.send(m)
       if (rd.softState !== undefined) {
         this.mix(4, node.idx)
         this.trace(() => `${node.id} is ${rd.softState?.role} (leader ${rd.softState?.leader || '-'}) term ${node.hard.term}`)

@@ -93,6 +93,10 @@ describe('raft core: replication', () => {
     assert.equal(c.node('c').stats.proposalsDropped, 1)
     assert.equal(c.drain('c').length, 0)
     c.deliver()
+    assert.deepEqual((c.applied.get('a') ?? []).map(text), ['', 'x'])
+    // Followers hear of the commit with the next append, or at the leader's next tick.
+    c.tick('a')
+    c.deliver()
     for (const id of ['a', 'b', 'c']) assert.deepEqual((c.applied.get(id) ?? []).map(text), ['', 'x'])
   })
 

@@ -22,7 +22,12 @@ export interface LeaderContext {
 
 export class Leader {
   readonly prs = new Map<NodeId, Progress>()
-  private commitChanged = false
+  /**
+   * A tick passed: a commit index that followers have not heard yet goes out now. Otherwise it
+   * rides on the next append, so a loaded leader sends one message per batch, not two (followers
+   * only need it to apply; clients are answered by the leader).
+   */
+  commitDue = false
   private readonly mustSend = new Set<NodeId>()
 
   constructor (private readonly ctx: LeaderContext) {
@@ -32,7 +37,8 @@ export class Leader {
     }
     const self = this.prs.get(ctx.id)
     if (self !== undefined) {
-      self.match = next - 1
+      // Its own copy counts only as far as it is durable.
+      self.match = Math.min(next - 1, ctx.log.stabled)
       self.recentActive = true
     }
   }
@@ -45,9 +51,14 @@ export class Leader {
       ? { term, index: ++index, data: e.data }
       : { term, index: ++index, data: e.data, type: e.type })
     log.appendOwn(own)
-    this.prs.get(this.ctx.id)?.maybeUpdate(index)
-    if (this.maybeCommit()) this.commitChanged = true
     return index
+  }
+
+  /** The driver made the log durable up to `index`: the leader's own copy now counts. */
+  persisted (index: number): void {
+    const self = this.prs.get(this.ctx.id)
+    if (self === undefined) return
+    if (self.maybeUpdate(index)) this.maybeCommit()
   }
 
   /** The highest index a majority of voters stores, if it is of this term (thesis §3.6.2). */
@@ -102,9 +113,9 @@ export class Leader {
     if (pr.maybeUpdate(index) || (pr.state === 'probe' && pr.match === index)) {
       if (pr.state === 'probe') pr.becomeReplicate()
       else pr.inflights.freeLE(index)
-      if (this.maybeCommit()) this.commitChanged = true
-      // A paused follower missed any commit broadcast meanwhile: it gets the news now.
-      else if (wasPaused) this.mustSend.add(m.from)
+      this.maybeCommit()
+      // A paused follower may have entries waiting: they go now.
+      if (wasPaused) this.mustSend.add(m.from)
     }
   }
 
@@ -121,20 +132,23 @@ export class Leader {
     for (const [id, pr] of this.prs) {
       if (id === self) continue
       // Only what the follower is known to hold: its entries up to there match ours.
-      this.ctx.send({ type: 'MsgHeartbeat', to: id, term, commit: Math.min(pr.match, log.committed) })
+      const commit = Math.min(pr.match, log.committed)
+      this.ctx.send({ type: 'MsgHeartbeat', to: id, term, commit })
+      pr.commitSent = Math.max(pr.commitSent, commit)
     }
   }
 
   /** Sends what the last steps left pending: new entries, a changed commit, probes. */
   flush (): void {
+    const log = this.ctx.log
     for (const [id, pr] of this.prs) {
       if (id === this.ctx.id) continue
-      const force = this.commitChanged || this.mustSend.has(id)
+      const force = this.mustSend.has(id) || (this.commitDue && pr.commitSent < log.committed)
       if (this.sendAppend(id, pr, force)) {
         while (pr.state === 'replicate' && this.sendAppend(id, pr, false)) { /* fill the pipeline */ }
       }
     }
-    this.commitChanged = false
+    this.commitDue = false
     this.mustSend.clear()
   }
 
@@ -147,6 +161,7 @@ export class Leader {
     const entries = log.slice(pr.next, log.lastIndex() + 1, cfg.maxEntriesPerAppend)
     if (entries.length === 0 && !sendIfEmpty) return false
     this.ctx.send({ type: 'MsgApp', to, term, index: prev, logTerm: prevTerm, entries, commit: log.committed })
+    pr.commitSent = log.committed
     pr.sentEntries(entries.length, prev + entries.length)
     return true
   }

@@ -34,6 +34,8 @@ export class Progress {
   probeSent = false
   /** Heard from this follower since the last check-quorum round. */
   recentActive = false
+  /** The commit index last sent to this follower (appends and heartbeats carry it). */
+  commitSent = 0
   readonly inflights: Inflights
 
   constructor (next: number, maxInflight: number, readonly isLearner: boolean) {

@@ -87,7 +87,10 @@ export class RaftNode {
   // ---- driver API -------------------------------------------------------------------------
 
   tick (): void {
-    if (this.leader !== null) this.tickLeader(this.leader)
+    if (this.leader !== null) {
+      this.leader.commitDue = true
+      this.tickLeader(this.leader)
+    }
     else this.tickElection()
   }
 
@@ -144,6 +147,7 @@ export class RaftNode {
     const rd: Ready = { entries, messages: this.msgs, committedEntries }
     if (hsChanged) rd.hardState = hs
     if (ssChanged) rd.softState = ss
+    if (this.leader !== null && hs.term === this.prevHard.term && hs.vote === this.prevHard.vote) rd.sendFirst = true
     this.msgs = []
     this.prevHard = hs
     this.prevSoft = ss
@@ -155,7 +159,10 @@ export class RaftNode {
   advance (rd: Ready): void {
     if (rd !== this.outstanding) throw new Error('raft: advance() of a Ready not handed out last')
     const lastEntry = rd.entries[rd.entries.length - 1]
-    if (lastEntry !== undefined) this.log.stableTo(lastEntry.index, lastEntry.term)
+    if (lastEntry !== undefined) {
+      this.log.stableTo(lastEntry.index, lastEntry.term)
+      this.leader?.persisted(this.log.stabled)
+    }
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1]
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index)
     this.outstanding = null

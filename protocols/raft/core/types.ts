@@ -77,6 +77,12 @@ export interface Ready {
   entries: Entry[]
   messages: Message[]
   committedEntries: Entry[]
+  /**
+   * The messages may go out before `entries` and `hardState` are persisted (thesis §10.2.1): set
+   * for a leader whose term and vote did not change in this Ready. Its appends then travel while
+   * it fsyncs, and it counts its own copy only once advance() says the entries are durable.
+   */
+  sendFirst?: true
 }
 
 export type ProposeResult =
