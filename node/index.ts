@@ -14,3 +14,6 @@ export { RaftUnavailableError, KvConflictError } from '../protocols/raft/errors.
 export { CrdtError } from '../protocols/crdt/core/errors.js'
 export { StateNotReadyError, type AgentEntry } from '../protocols/crdt/service.js'
 export { SwarmnetClient, SwarmnetClientError, type SwarmnetClientOptions } from './http-client.js'
+export { CoordinationError, DeadlockError, type CoordinationErrorCode } from '../protocols/coordination/errors.js'
+export type { Coordinator, Lease, LockHandle, Leadership } from '../protocols/coordination/coordinator.js'
+export { KvFencedError } from '../protocols/raft/errors.js'

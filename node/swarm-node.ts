@@ -42,6 +42,7 @@ import type { MessageInit } from '../protocols/envelope/envelope.js'
 import { raftService, type RaftService, type RaftInit, type KvApi, type RaftStatusJson } from '../protocols/raft/service.js'
 import { crdt, type CrdtService, type CrdtInit, type AgentInit, type AgentEntry } from '../protocols/crdt/service.js'
 import { crdtStore } from '../protocols/crdt/store.js'
+import { Coordinator, type CoordinatorOptions } from '../protocols/coordination/coordinator.js'
 
 export const DHT_PROTOCOL = '/swarmnet/kad/1.0.0'
 
@@ -109,6 +110,8 @@ export interface SwarmNodeOptions extends Partial<NodeConfig> {
   messaging?: MessagingOptions
   /** Raft tuning and test hooks; the voter count is `voters`. */
   raft?: Omit<RaftInit, 'voters' | 'store' | 'registry' | 'log'>
+  /** Default lease TTL and wait for node.coordination. */
+  coordination?: Omit<CoordinatorOptions, 'owner'>
   /** Shared-state tuning (batching, anti-entropy, compaction, heartbeat). */
   crdt?: Omit<CrdtInit, 'registry' | 'store' | 'agent'> & { agent?: Pick<AgentInit, 'heartbeatMs' | 'staleAfterMs'> }
 }
@@ -145,6 +148,7 @@ export class SwarmNode {
   private readonly options: SwarmNodeOptions
   private readonly closeDatastore: () => Promise<void>
   private api?: ApiServer
+  private coordinator?: Coordinator
   private startedAt = 0
   // Not `state`: that name is the shared-state getter.
   private phase: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
@@ -218,6 +222,8 @@ export class SwarmNode {
   }
 
   private async releaseAll (): Promise<void> {
+    this.coordinator?.close()
+    this.coordinator = undefined
     const api = this.api
     this.api = undefined
     await api?.close().catch(err => this.log.warn({ err }, 'api close failed'))
@@ -292,6 +298,16 @@ export class SwarmNode {
 
   /** The replicated key-value store: writes go through the Raft leader. */
   get kv (): KvApi { return this.raft.kv }
+
+  /**
+   * Leases, fenced locks, barriers and role elections on the Raft log (docs/coordination.md).
+   * After close() (its leases left to expire) the next access starts a fresh coordinator.
+   */
+  get coordination (): Coordinator {
+    const raft = this.raft
+    if (this.coordinator === undefined || this.coordinator.isClosed) this.coordinator = new Coordinator(raft, { owner: this.peerId.toString(), ...this.options.coordination })
+    return this.coordinator
+  }
 
   /** Shared state: named Yjs documents replicated by gossip and state-vector sync. */
   get state (): CrdtService { return this.member().crdt ?? notRunning('crdt') }

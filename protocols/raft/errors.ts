@@ -19,3 +19,11 @@ export class KvConflictError extends Error {
     this.name = 'KvConflictError'
   }
 }
+
+/** A fenced write whose token is no longer held (HTTP 409, error 'fenced'): a stale lock holder. */
+export class KvFencedError extends Error {
+  constructor (readonly key: string, readonly resource: string, readonly token: number) {
+    super(`fencing token ${token} no longer holds the lock on ${JSON.stringify(resource.slice(0, 80))}; write to ${JSON.stringify(key.slice(0, 80))} refused`)
+    this.name = 'KvFencedError'
+  }
+}

@@ -11,17 +11,30 @@ export const MAX_KEY_BYTES = 1024
 export const MAX_VALUE_BYTES = 256 * 1024
 export const MAX_RID_LENGTH = 64
 
+import { decodeCoordCommand, validateCommand, type CoordCommand } from '../coordination/core/index.js'
+
 export type Consistency = 'linearizable' | 'stale'
+
+/**
+ * A write that only applies while `token` is the fencing token of a current holder of the lock
+ * on `resource` (checked in the state machine, in log order): a holder whose lease expired, or
+ * who was replaced, is refused with 'fenced'.
+ */
+export interface Fence { resource: string, token: number }
+
+const COORD_OPS = new Set(['lease_grant', 'lease_revoke', 'lock_acquire', 'lock_release', 'lock_cancel', 'barrier_wait', 'barrier_cancel', 'dbarrier_enter', 'dbarrier_leave', 'campaign', 'resign', 'proclaim'])
 
 /** One log entry's command. `rid` lets the proposer find the result of its own command. */
 export type Command =
-  | { rid: string, op: 'put', key: string, value: unknown, prevVersion?: number }
-  | { rid: string, op: 'del', key: string, prevVersion?: number }
+  | { rid: string, op: 'put', key: string, value: unknown, prevVersion?: number, fence?: Fence }
+  | { rid: string, op: 'del', key: string, prevVersion?: number, fence?: Fence }
   | { rid: string, op: 'get', key: string }
   /** Membership, applied by the Raft service rather than here: add these learners. */
   | { rid: string, op: 'learners', ids: string[] }
+  /** A coordination command (protocols/coordination), applied by the coordination state machine. */
+  | { rid: string, op: 'coord', cmd: CoordCommand }
 
-export type KvCommand = Exclude<Command, { op: 'learners' }>
+export type KvCommand = Exclude<Command, { op: 'learners' | 'coord' }>
 
 export interface KvRecord { value: unknown, version: number }
 
@@ -31,6 +44,7 @@ export type KvResult =
   | { ok: true, op: 'get', key: string, value: unknown, version: number }
   | { ok: false, error: 'not_found', key: string }
   | { ok: false, error: 'conflict', key: string, version: number }
+  | { ok: false, error: 'fenced', key: string, resource: string, token: number }
   | { ok: false, error: 'invalid', message: string }
 
 export class KvInputError extends Error {
@@ -54,7 +68,18 @@ export function checkVersion (v: unknown, what = 'prevVersion'): number | undefi
   return v
 }
 
+export function checkFence (v: unknown): Fence | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'object' || v === null) throw new KvInputError('fence must be {resource, token}')
+  const f = v as Record<string, unknown>
+  if (typeof f.resource !== 'string' || f.resource.length === 0 || enc.encode(f.resource).length > 256) throw new KvInputError('fence.resource must be a non-empty string of at most 256 bytes')
+  if (typeof f.token !== 'number' || !Number.isSafeInteger(f.token) || f.token < 1) throw new KvInputError('fence.token must be an integer >= 1')
+  return { resource: f.resource, token: f.token }
+}
+
 export function encodeCommand (cmd: Command): Uint8Array {
+  // The coordination command is the entry, with the same rid (its op names tell it apart).
+  if (cmd.op === 'coord') return enc.encode(JSON.stringify(validateCommand({ ...cmd.cmd, rid: cmd.rid })))
   if (cmd.op === 'put') {
     if (cmd.value === undefined) throw new KvInputError('value is required')
     const json = JSON.stringify(cmd.value)
@@ -78,22 +103,31 @@ export function decodeCommand (data: Uint8Array): Command | undefined {
     switch (c.op) {
       case 'put': {
         const prevVersion = checkVersion(c.prevVersion)
+        const fence = checkFence(c.fence)
         if (!('value' in c)) return undefined
-        return prevVersion === undefined
-          ? { rid: c.rid, op: 'put', key: checkKey(c.key), value: c.value }
-          : { rid: c.rid, op: 'put', key: checkKey(c.key), value: c.value, prevVersion }
+        const put: Command = { rid: c.rid, op: 'put', key: checkKey(c.key), value: c.value }
+        if (prevVersion !== undefined) put.prevVersion = prevVersion
+        if (fence !== undefined) put.fence = fence
+        return put
       }
       case 'del': {
         const prevVersion = checkVersion(c.prevVersion)
-        return prevVersion === undefined ? { rid: c.rid, op: 'del', key: checkKey(c.key) } : { rid: c.rid, op: 'del', key: checkKey(c.key), prevVersion }
+        const fence = checkFence(c.fence)
+        const del: Command = { rid: c.rid, op: 'del', key: checkKey(c.key) }
+        if (prevVersion !== undefined) del.prevVersion = prevVersion
+        if (fence !== undefined) del.fence = fence
+        return del
       }
       case 'get':
         return { rid: c.rid, op: 'get', key: checkKey(c.key) }
       case 'learners':
         if (!Array.isArray(c.ids) || c.ids.length === 0 || c.ids.length > 1024 || !c.ids.every(id => typeof id === 'string' && id.length > 0 && id.length <= 128)) return undefined
         return { rid: c.rid, op: 'learners', ids: c.ids as string[] }
-      default:
-        return undefined
+      default: {
+        if (typeof c.op !== 'string' || !COORD_OPS.has(c.op)) return undefined
+        const cmd = decodeCoordCommand(c)
+        return cmd === undefined ? undefined : { rid: cmd.rid, op: 'coord', cmd }
+      }
     }
   } catch {
     return undefined
@@ -128,11 +162,14 @@ export class KvState {
    * Applies the command of the entry at `index`. `change` is the key's new record (null: deleted)
    * for the storage; reads and failed compare-and-sets change nothing.
    */
-  apply (index: number, cmd: KvCommand): { result: KvResult, change?: [string, KvRecord | null] } {
+  apply (index: number, cmd: KvCommand, fenceHolds: (f: Fence) => boolean = () => false): { result: KvResult, change?: [string, KvRecord | null] } {
     const cur = this.data.get(cmd.key)
     const version = cur?.version ?? 0
     if (cmd.op === 'get') {
       return { result: cur === undefined ? { ok: false, error: 'not_found', key: cmd.key } : { ok: true, op: 'get', key: cmd.key, value: cur.value, version } }
+    }
+    if (cmd.fence !== undefined && !fenceHolds(cmd.fence)) {
+      return { result: { ok: false, error: 'fenced', key: cmd.key, resource: cmd.fence.resource, token: cmd.fence.token } }
     }
     if (cmd.prevVersion !== undefined && cmd.prevVersion !== version) {
       return { result: { ok: false, error: 'conflict', key: cmd.key, version } }

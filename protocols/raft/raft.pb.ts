@@ -8,6 +8,7 @@ export interface RaftFrame {
   hello?: Hello
   join?: JoinRequest
   joined?: JoinResponse
+  keepalive?: KeepAlive
 }
 
 export namespace RaftFrame {
@@ -38,6 +39,11 @@ export namespace RaftFrame {
         if (obj.joined != null) {
           w.uint32(34)
           JoinResponse.codec().encode(obj.joined, w)
+        }
+
+        if (obj.keepalive != null) {
+          w.uint32(42)
+          KeepAlive.codec().encode(obj.keepalive, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -73,6 +79,12 @@ export namespace RaftFrame {
             case 4: {
               obj.joined = JoinResponse.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.joined
+              })
+              break
+            }
+            case 5: {
+              obj.keepalive = KeepAlive.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.keepalive
               })
               break
             }
@@ -115,6 +127,13 @@ export namespace RaftFrame {
             case 4: {
               yield * JoinResponse.codec().stream(reader, reader.uint32(), `${prefix}.joined`, {
                 limits: opts.limits?.joined
+              })
+
+              break
+            }
+            case 5: {
+              yield * KeepAlive.codec().stream(reader, reader.uint32(), `${prefix}.keepalive`, {
+                limits: opts.limits?.keepalive
               })
 
               break
@@ -265,6 +284,12 @@ export namespace RaftFrame {
     value: string
   }
 
+  export interface RaftFrameKeepaliveLeasesFieldEvent {
+    field: '$.keepalive.leases[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<RaftFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RaftFrame.codec())
   }
@@ -273,8 +298,116 @@ export namespace RaftFrame {
     return decodeMessage(buf, RaftFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftFrame>): Generator<RaftFrameMsgTypeFieldEvent | RaftFrameMsgTermFieldEvent | RaftFrameMsgIndexFieldEvent | RaftFrameMsgLogTermFieldEvent | RaftFrameMsgEntriesTermFieldEvent | RaftFrameMsgEntriesIndexFieldEvent | RaftFrameMsgEntriesTypeFieldEvent | RaftFrameMsgEntriesDataFieldEvent | RaftFrameMsgCommitFieldEvent | RaftFrameMsgRejectFieldEvent | RaftFrameMsgRejectHintFieldEvent | RaftFrameHelloStateFieldEvent | RaftFrameHelloExpectFieldEvent | RaftFrameHelloProposalFieldEvent | RaftFrameHelloVotersFieldEvent | RaftFrameHelloLearnersFieldEvent | RaftFrameHelloClusterFieldEvent | RaftFrameHelloLeaderFieldEvent | RaftFrameJoinExpectFieldEvent | RaftFrameJoinedOkFieldEvent | RaftFrameJoinedReasonFieldEvent | RaftFrameJoinedClusterFieldEvent | RaftFrameJoinedVotersFieldEvent | RaftFrameJoinedLearnersFieldEvent | RaftFrameJoinedLeaderFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftFrame>): Generator<RaftFrameMsgTypeFieldEvent | RaftFrameMsgTermFieldEvent | RaftFrameMsgIndexFieldEvent | RaftFrameMsgLogTermFieldEvent | RaftFrameMsgEntriesTermFieldEvent | RaftFrameMsgEntriesIndexFieldEvent | RaftFrameMsgEntriesTypeFieldEvent | RaftFrameMsgEntriesDataFieldEvent | RaftFrameMsgCommitFieldEvent | RaftFrameMsgRejectFieldEvent | RaftFrameMsgRejectHintFieldEvent | RaftFrameHelloStateFieldEvent | RaftFrameHelloExpectFieldEvent | RaftFrameHelloProposalFieldEvent | RaftFrameHelloVotersFieldEvent | RaftFrameHelloLearnersFieldEvent | RaftFrameHelloClusterFieldEvent | RaftFrameHelloLeaderFieldEvent | RaftFrameJoinExpectFieldEvent | RaftFrameJoinedOkFieldEvent | RaftFrameJoinedReasonFieldEvent | RaftFrameJoinedClusterFieldEvent | RaftFrameJoinedVotersFieldEvent | RaftFrameJoinedLearnersFieldEvent | RaftFrameJoinedLeaderFieldEvent | RaftFrameKeepaliveLeasesFieldEvent> {
     return streamMessage(buf, RaftFrame.codec(), opts)
+  }
+}
+
+export interface KeepAlive {
+  leases: string[]
+}
+
+export namespace KeepAlive {
+  let _codec: Codec<KeepAlive>
+
+  export const codec = (): Codec<KeepAlive> => {
+    if (_codec == null) {
+      _codec = message<KeepAlive>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.leases != null && obj.leases.length > 0) {
+          for (const value of obj.leases) {
+            w.uint32(10)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          leases: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.leases != null && obj.leases.length === opts.limits.leases) {
+                throw new MaxLengthError('Decode error - repeated field "leases" had too many elements')
+              }
+
+              obj.leases.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          leases: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.leases != null && obj.leases === opts.limits.leases) {
+                throw new MaxLengthError('Streaming decode error - repeated field "leases" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.leases[]`,
+                index: obj.leases,
+                value: reader.string()
+              }
+
+              obj.leases++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface KeepAliveLeasesFieldEvent {
+    field: '$.leases[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<KeepAlive>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, KeepAlive.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KeepAlive>): KeepAlive {
+    return decodeMessage(buf, KeepAlive.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KeepAlive>): Generator<KeepAliveLeasesFieldEvent> {
+    return streamMessage(buf, KeepAlive.codec(), opts)
   }
 }
 

@@ -19,8 +19,14 @@ import { RaftTransport, type FrameFilter } from './transport.js'
 import { Entry as PbEntry, Hello, RaftMessage, type JoinResponse, type RaftFrame } from './raft.pb.js'
 import { LevelRaftStorage, MemoryRaftStorage, emptyState, mustSync, type ClusterConfig, type RaftStorage, type StateWrite } from './storage.js'
 import { Formation, type PeerHello, type HelloState } from './formation.js'
-import { KvState, KvInputError, checkKey, checkVersion, decodeCommand, encodeCommand, encodeRecord, type Command, type Consistency, type KvResult } from './kv.js'
-import { KvConflictError, RaftUnavailableError } from './errors.js'
+import { KvState, KvInputError, checkFence, checkKey, checkVersion, decodeCommand, encodeCommand, encodeRecord, type Command, type Consistency, type Fence, type KvResult } from './kv.js'
+import { KvConflictError, KvFencedError, RaftUnavailableError } from './errors.js'
+import { CoordinationState, type CoordCommand, type CoordEvent, type CoordResult } from '../coordination/core/index.js'
+import { LeaseClock } from '../coordination/lease-clock.js'
+
+/** A coordination command as a caller gives it: the service picks the rid. */
+export type CoordRequest = CoordCommand extends infer C ? C extends CoordCommand ? Omit<C, 'rid'> : never : never
+export type CoordListener = (events: CoordEvent[], index: number) => void
 
 export interface RaftInit {
   /** Voters the cluster is formed with (--voters). */
@@ -72,10 +78,11 @@ export interface GetResult { key: string, value: unknown, version: number }
 export interface DeleteResult { key: string, deleted: boolean, index: number }
 
 export interface KvApi {
-  put: (key: string, value: unknown, opts?: { prevVersion?: number, timeoutMs?: number }) => Promise<PutResult>
+  /** `fence`: apply only while that lock token is held (KvFencedError otherwise). */
+  put: (key: string, value: unknown, opts?: { prevVersion?: number, timeoutMs?: number, fence?: Fence }) => Promise<PutResult>
   /** null when the key does not exist. */
   get: (key: string, opts?: { consistency?: Consistency, timeoutMs?: number }) => Promise<GetResult | null>
-  delete: (key: string, opts?: { prevVersion?: number, timeoutMs?: number }) => Promise<DeleteResult>
+  delete: (key: string, opts?: { prevVersion?: number, timeoutMs?: number, fence?: Fence }) => Promise<DeleteResult>
 }
 
 export type RejectReason = 'malformed' | 'too_large' | 'non_member' | 'no_cluster' | 'dropped_unreachable' | 'dropped_backpressure' | 'filtered'
@@ -87,7 +94,7 @@ interface Pending {
   /** The leader it went to (this node when it led): if another takes over first, it may be lost. */
   via: string
   timer: ReturnType<typeof setTimeout>
-  resolve: (r: { result: KvResult, index: number }) => void
+  resolve: (r: { result: KvResult | CoordResult, index: number }) => void
   reject: (e: Error) => void
 }
 
@@ -174,6 +181,10 @@ export class RaftService implements Startable {
   private waiting: string | null = null
   private soft: SoftState = { role: 'follower', leader: NONE }
   private readonly sm = new KvState()
+  /** Leases, locks, barriers and elections (protocols/coordination), applied from the same log. */
+  private coordState = new CoordinationState()
+  private readonly coordListeners = new Set<CoordListener>()
+  private readonly leaseClock = new LeaseClock()
   private applied = 0
   private stateWrite: StateWrite = emptyState()
   private stateDirty = false
@@ -256,6 +267,7 @@ export class RaftService implements Startable {
     }
     this.sm.load(rec.state)
     this.applied = rec.applied
+    this.replayCoordination()
     this.stateWrite = emptyState(this.applied)
     await this.transport.start()
     if (rec.config !== null) {
@@ -547,6 +559,7 @@ export class RaftService implements Startable {
     this.tickTimer = setInterval(() => {
       if (this.raft === null) return
       this.raft.tick()
+      if (this.soft.role === 'leader') this.expireLeases()
       this.scheduleLoop()
     }, this.tickMs)
     this.tickTimer.unref()
@@ -559,6 +572,7 @@ export class RaftService implements Startable {
     if (frame.hello != null) this.onHello(from, frame.hello)
     if (frame.join != null) this.onJoin(from)
     if (frame.joined != null) this.onJoined(from, frame.joined)
+    if (frame.keepalive != null) this.onKeepAlive(from, frame.keepalive.leases)
   }
 
   private onMessage (from: string, pb: RaftMessage): void {
@@ -666,6 +680,9 @@ export class RaftService implements Startable {
   private onSoftState (ss: SoftState): void {
     const prev = this.soft
     this.soft = ss
+    // Only the leader times leases; a new one gives each a full TTL from now.
+    if (ss.role === 'leader' && prev.role !== 'leader') this.leaseClock.reset(performance.now(), this.coordState.leases())
+    else if (ss.role !== 'leader' && prev.role === 'leader') this.leaseClock.clear()
     if (ss.leader !== prev.leader) {
       if (ss.leader !== NONE) this.log?.info({ leader: ss.leader, term: this.raft?.status().term }, 'raft: leader')
       else this.log?.debug('raft: no leader')
@@ -706,7 +723,11 @@ export class RaftService implements Startable {
         if (this.joinInFlight?.rid === cmd.rid) this.joinInFlight = null
         continue
       }
-      const { result, change } = this.sm.apply(e.index, cmd)
+      if (cmd.op === 'coord') {
+        this.applyCoord(e.index, cmd.cmd)
+        continue
+      }
+      const { result, change } = this.sm.apply(e.index, cmd, this.fenceHolds)
       if (change !== undefined) this.stateWrite.changes.set(change[0], change[1] === null ? null : encodeRecord(change[1]))
       const p = this.pending.get(cmd.rid)
       if (p !== undefined) this.settle(p, { result, index: e.index })
@@ -740,6 +761,82 @@ export class RaftService implements Startable {
     // "may still be applied"); those waiting for a leader go when the new core finds one.
   }
 
+  // ---- coordination -----------------------------------------------------------------------
+
+  /** The coordination state as applied here (read it for stale views; write through coordinate()). */
+  get coordination (): CoordinationState { return this.coordState }
+
+  /** Called with the events of each applied coordination entry, on every node, in log order. */
+  onCoordEvents (listener: CoordListener): () => void {
+    this.coordListeners.add(listener)
+    return () => { this.coordListeners.delete(listener) }
+  }
+
+  /** Proposes a coordination command and resolves with its result once applied here. */
+  async coordinate (req: CoordRequest, timeoutMs?: number): Promise<{ result: CoordResult, index: number }> {
+    const out = await this.submit(rid => ({ rid, op: 'coord', cmd: { ...req, rid } as CoordCommand }), timeoutMs)
+    return out as { result: CoordResult, index: number }
+  }
+
+  /** These leases (owned by this node) are still wanted: tells the leader, which alone times them. */
+  keepAlive (leaseIds: string[]): void {
+    if (leaseIds.length === 0 || this.raft === null) return
+    if (this.soft.role === 'leader') {
+      this.onKeepAlive(this.self, leaseIds)
+      return
+    }
+    if (this.soft.leader !== NONE) this.transport.send(this.soft.leader, { keepalive: { leases: leaseIds } })
+  }
+
+  private onKeepAlive (from: string, leases: string[]): void {
+    if (this.soft.role !== 'leader') return
+    const now = performance.now()
+    for (const id of leases) {
+      if (this.coordState.lease(id)?.owner === from) this.leaseClock.keepAlive(id, now)
+    }
+  }
+
+  /** The leader proposes the expiry of leases past their deadline (never a local decision elsewhere). */
+  private expireLeases (): void {
+    const raft = this.raft
+    if (raft === null || this.leaseClock.size === 0) return
+    for (const leaseId of this.leaseClock.due(performance.now())) {
+      const cmd: CoordCommand = { rid: this.rid(), op: 'lease_revoke', leaseId, reason: 'expired' }
+      raft.propose(encodeCommand({ rid: cmd.rid, op: 'coord', cmd }))
+      this.log?.info({ leaseId, owner: this.coordState.lease(leaseId)?.owner }, 'raft: lease expired; proposing its revocation')
+    }
+  }
+
+  private applyCoord (index: number, cmd: CoordCommand): void {
+    const { result, events } = this.coordState.apply(index, cmd)
+    if (this.soft.role === 'leader' && result.ok && result.op === 'lease_grant') this.leaseClock.granted(result.leaseId, result.ttlMs, performance.now())
+    for (const ev of events) if (ev.type === 'lease_revoked') this.leaseClock.revoked(ev.leaseId)
+    if (events.length > 0) {
+      for (const l of this.coordListeners) {
+        try {
+          l(events, index)
+        } catch (err) {
+          this.log?.warn({ err }, 'raft: a coordination listener failed')
+        }
+      }
+    }
+    const p = this.pending.get(cmd.rid)
+    if (p !== undefined) this.settle(p, { result, index })
+  }
+
+  /** Rebuilds the in-memory coordination state from the durable log up to the applied index. */
+  private replayCoordination (): void {
+    this.coordState = new CoordinationState()
+    for (const e of this.storage.entries()) {
+      if (e.index > this.applied) break
+      if (e.type !== undefined && e.type !== 'normal') continue
+      const cmd = decodeCommand(e.data)
+      if (cmd?.op === 'coord') this.coordState.apply(e.index, cmd.cmd)
+    }
+  }
+
+  private readonly fenceHolds = (f: Fence): boolean => this.coordState.checkFence(f.resource, f.token)
+
   // ---- key-value API ----------------------------------------------------------------------
 
   private rid (): string {
@@ -751,7 +848,7 @@ export class RaftService implements Startable {
     return `no cluster yet (${this.formationState}): ${this.waiting ?? 'starting'}`
   }
 
-  private async submit (make: (rid: string) => Command, timeoutMs: number | undefined): Promise<{ result: KvResult, index: number }> {
+  private async submit (make: (rid: string) => Command, timeoutMs: number | undefined): Promise<{ result: KvResult | CoordResult, index: number }> {
     if (this.raft === null || !this.running) throw new RaftUnavailableError(this.unavailableReason())
     const rid = this.rid()
     const data = encodeCommand(make(rid))
@@ -789,7 +886,7 @@ export class RaftService implements Startable {
     this.scheduleLoop()
   }
 
-  private settle (p: Pending, outcome: { result: KvResult, index: number } | Error): void {
+  private settle (p: Pending, outcome: { result: KvResult | CoordResult, index: number } | Error): void {
     if (!this.pending.delete(p.rid)) return
     clearTimeout(p.timer)
     this.waitingForLeader.delete(p.rid)
@@ -797,11 +894,17 @@ export class RaftService implements Startable {
     else p.resolve(outcome)
   }
 
-  private async put (key: string, value: unknown, opts: { prevVersion?: number, timeoutMs?: number }): Promise<PutResult> {
+  private async put (key: string, value: unknown, opts: { prevVersion?: number, timeoutMs?: number, fence?: Fence }): Promise<PutResult> {
     checkKey(key)
     const prevVersion = checkVersion(opts.prevVersion)
+    const fence = checkFence(opts.fence)
     if (value === undefined) throw new KvInputError('value is required')
-    const { result, index } = await this.submit(rid => prevVersion === undefined ? { rid, op: 'put', key, value } : { rid, op: 'put', key, value, prevVersion }, opts.timeoutMs)
+    const { result, index } = await this.submit(rid => {
+      const c: Command = { rid, op: 'put', key, value }
+      if (prevVersion !== undefined) c.prevVersion = prevVersion
+      if (fence !== undefined) c.fence = fence
+      return c
+    }, opts.timeoutMs)
     if (result.ok && result.op === 'put') return { key, version: result.version, index }
     throw resultError(result, key, prevVersion)
   }
@@ -819,17 +922,24 @@ export class RaftService implements Startable {
     throw resultError(result, key, undefined)
   }
 
-  private async delete (key: string, opts: { prevVersion?: number, timeoutMs?: number }): Promise<DeleteResult> {
+  private async delete (key: string, opts: { prevVersion?: number, timeoutMs?: number, fence?: Fence }): Promise<DeleteResult> {
     checkKey(key)
     const prevVersion = checkVersion(opts.prevVersion)
-    const { result, index } = await this.submit(rid => prevVersion === undefined ? { rid, op: 'del', key } : { rid, op: 'del', key, prevVersion }, opts.timeoutMs)
+    const fence = checkFence(opts.fence)
+    const { result, index } = await this.submit(rid => {
+      const c: Command = { rid, op: 'del', key }
+      if (prevVersion !== undefined) c.prevVersion = prevVersion
+      if (fence !== undefined) c.fence = fence
+      return c
+    }, opts.timeoutMs)
     if (result.ok && result.op === 'del') return { key, deleted: result.deleted, index }
     throw resultError(result, key, prevVersion)
   }
 }
 
-function resultError (r: KvResult, key: string, expected: number | undefined): Error {
+function resultError (r: KvResult | CoordResult, key: string, expected: number | undefined): Error {
   if (!r.ok && r.error === 'conflict') return new KvConflictError(key, r.version, expected ?? 0)
+  if (!r.ok && r.error === 'fenced') return new KvFencedError(key, r.resource, r.token)
   if (!r.ok && r.error === 'invalid') return new KvInputError(r.message)
   return new Error(`unexpected result ${JSON.stringify(r)}`)
 }

@@ -174,7 +174,8 @@ export class RaftTransport {
     const limits = {
       msg: { entries: this.init.maxEntries },
       hello: { proposal: 1024, voters: 1024, learners: 4096 },
-      joined: { voters: 1024, learners: 4096 }
+      joined: { voters: 1024, learners: 4096 },
+      keepalive: { leases: 4096 }
     }
     try {
       for await (const chunk of stream) {
