@@ -18,6 +18,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { waitFor } from '../test/harness/wait.js'
+import http from 'node:http'
+import { SwarmnetClient } from '../node/http-client.js'
 
 const CLI = fileURLToPath(new URL('../node/cli.js', import.meta.url))
 const LEVELS = [1, 32, 256]
@@ -32,12 +34,13 @@ export interface RaftBenchOptions {
 
 interface Failover { median: number, max: number, runs: number[] }
 interface Soak { minutes: number, writes: number, failed: number, elections: number }
-interface Side { writes: Record<string, Stats>, failover: Failover, client: string, /** Leader elections during the write runs (spurious ones). */ elections: number, soak?: Soak }
+interface Side { writes: Record<string, Stats>, failover: Failover, client: string, /** Leader elections during the write runs (spurious ones). */ elections: number, soak?: Soak, /** swarmnet: one HTTP request per write, 32 in flight. */ perRequest?: Stats }
 
 const children = new Set<ChildProcess>()
 const dirs = new Set<string>()
 
 export async function cleanup (): Promise<void> {
+  agent.destroy()
   await Promise.all([...children].map(async c => kill(c)))
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
   dirs.clear()
@@ -118,6 +121,22 @@ async function swarmnetPut (api: string, key: string, timeoutMs: number): Promis
   }
 }
 
+const agent = new http.Agent({ keepAlive: true, maxSockets: 512 })
+const BODY = JSON.stringify({ value: VALUE })
+
+/** One PUT per write over a keep-alive node:http agent (fetch costs about 3x the client CPU). */
+async function plainPut (api: string, key: string): Promise<boolean> {
+  const u = new URL(api)
+  return await new Promise(resolve => {
+    const req = http.request({ host: u.hostname, port: u.port, path: `/v1/kv/${key}?timeoutMs=5000`, method: 'PUT', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) } }, res => {
+      res.resume()
+      res.on('end', () => { resolve(res.statusCode === 200) })
+    })
+    req.on('error', () => { resolve(false) })
+    req.end(BODY)
+  })
+}
+
 async function swarmnetLeader (members: SwarmnetMember[], timeoutMs = 30_000): Promise<SwarmnetMember> {
   let leader: SwarmnetMember | undefined
   await waitFor(async () => {
@@ -146,13 +165,17 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
     process.stderr.write('bench: swarmnet cluster formed\n')
     const term = async (): Promise<number> => Number(((await json(`${leader.api}/v1/status`))?.raft as { term?: number } | undefined)?.term ?? NaN)
     const termBefore = await term()
-    await closedLoop(1000, 32, async i => swarmnetPut(leader.api, `warm/${i}`, 5000))
+    const client = new SwarmnetClient({ url: leader.api, maxRequests: 2 })
+    const put = async (key: string): Promise<boolean> => { try { await client.kv.put(key, VALUE); return true } catch { return false } }
+    await closedLoop(1000, 32, async i => put(`warm/${i}`))
     const writes: Record<string, Stats> = {}
     for (const n of LEVELS) {
       const total = n === 1 ? Math.max(200, Math.floor(opts.writes / 4)) : opts.writes
-      writes[n] = await closedLoop(total, n, async i => swarmnetPut(leader.api, `bench/${i % 1000}`, 5000))
+      writes[n] = await closedLoop(total, n, async i => put(`bench/${i % 1000}`))
       process.stderr.write(`bench: swarmnet ${n} in flight: ${Math.round(writes[n].perSecond)} writes/s\n`)
     }
+    const perRequest = await closedLoop(opts.writes, 32, async i => plainPut(leader.api, `plain/${i % 1000}`))
+    process.stderr.write(`bench: swarmnet 32 in flight, one request per write: ${Math.round(perRequest.perSecond)} writes/s\n`)
     const elections = (await term()) - termBefore
     let soak: Soak | undefined
     if (opts.soakMinutes > 0) {
@@ -163,7 +186,7 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
       let failed = 0
       await Promise.all(Array.from({ length: 32 }, async () => {
         while (Date.now() < end) {
-          if (await swarmnetPut(leader.api, `soak/${(written + failed) % 1000}`, 5000)) written++
+          if (await put(`soak/${(written + failed) % 1000}`)) written++
           else failed++
         }
       }))
@@ -180,7 +203,8 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
       process.stderr.write(`bench: swarmnet failover ${r + 1}: ${runs[r]!.toFixed(0)} ms\n`)
       members[members.indexOf(victim)] = await start(victim.dir)
     }
-    return { writes, failover: summary(runs), client: 'its HTTP API (`PUT /v1/kv/:key`, fetch, keep-alive)', elections, soak }
+    client.close()
+    return { writes, failover: summary(runs), client: 'its HTTP API through `SwarmnetClient` (node/http-client.ts: keep-alive, concurrent calls share `POST /v1/kv` requests, each call its own log entry and result)', elections, soak, perRequest }
   } finally {
     await Promise.all([...members.map(m => m.proc), boot.proc].map(async p => kill(p, 'SIGTERM')))
   }
@@ -328,6 +352,7 @@ export async function runRaft (opts: RaftBenchOptions): Promise<{ markdown: stri
       '|---:|---:|---:|---:|---:|---:|',
       ...rows,
       '',
+      ...(ours.perRequest != null ? ['', `The same at 32 in flight with one HTTP request per write (\`PUT /v1/kv/:key\`, node:http keep-alive, no sharing): ${k(ours.perRequest.perSecond)} writes/s, p50 / p99 ${ms(ours.perRequest.p50)} / ${ms(ours.perRequest.p99)} ms${theirs != null ? ` (${(ours.perRequest.perSecond / theirs.writes[32]!.perSecond).toFixed(2)}x etcd)` : ''}.`, ''] : []),
       `Leader elections during the write runs (spurious, from a term change): swarmnet ${ours.elections}, etcd ${theirs?.elections ?? '-'}.`,
       ...(ours.soak != null ? ['', `Loaded run: ${ours.soak.minutes} minutes of writes at 32 in flight on swarmnet, ${k(ours.soak.writes)} acknowledged (${ours.soak.failed} failed); leader elections in it: ${ours.soak.elections}.`] : []),
       '',
