@@ -16,6 +16,7 @@ import { runStartup, parseStartupOptions, cleanup as cleanupStartup } from './st
 import { runMessaging, parseMessagingOptions, cleanup as cleanupMessaging } from './messaging.js'
 import { runRaft, parseRaftOptions, cleanup as cleanupRaft } from './raft.js'
 import { runCrdt, parseCrdtOptions, cleanup as cleanupCrdt } from './crdt.js'
+import { runCoordination, parseCoordinationOptions, cleanup as cleanupCoordination } from './coordination.js'
 
 type Values = Record<string, string | boolean | Array<string | boolean> | undefined>
 
@@ -82,6 +83,17 @@ export const benchmarks: Record<string, Benchmark> = {
     usage: ['--heal-nodes 10,50   swarm sizes for the heal', '--heal-ops 1000      conflicting operations per side', '--diverge 10000      divergent operations to resync', '--crdt-runs 3        runs of the in-process measurements'],
     run: async (values) => runCrdt(parseCrdtOptions(values as { 'heal-nodes'?: string, 'heal-ops'?: string, diverge?: string, 'crdt-runs'?: string })),
     cleanup: cleanupCrdt
+  },
+  coordination: {
+    title: 'Locks against etcd',
+    about: 'Fenced lock acquire+release pairs on the leader of a 3-member cluster on 127.0.0.1 (swarmnet: three `swarmnet start --voters 3` ' +
+      'processes joined through one bootstrap peer, through the HTTP lock API; etcd 3.4 from Debian\'s etcd-server, default settings, ' +
+      'through the `etcd3` gRPC client), side by side in one run, the clients in the benchmark process: uncontended (each client its own ' +
+      'resource) and contended (clients taking turns on one resource). Source: `bench/coordination.ts`.',
+    options: { 'lock-seconds': { type: 'string' }, 'lock-clients': { type: 'string' }, contenders: { type: 'string' } },
+    usage: ['--lock-seconds 6    seconds per run', '--lock-clients 1,16 client counts of the uncontended runs', '--contenders 10     clients contending for one resource'],
+    run: async (values) => runCoordination(parseCoordinationOptions(values as { 'lock-seconds'?: string, 'lock-clients'?: string, contenders?: string })),
+    cleanup: cleanupCoordination
   }
 }
 

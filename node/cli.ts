@@ -12,6 +12,7 @@ import { newSwarmKey } from './swarm-key.js'
 import { runLocal } from './commands/local.js'
 import { runSend, runPublish, runListen } from './commands/client.js'
 import { runKvGet, runKvPut, runKvDel } from './commands/kv.js'
+import { runLock, runBarrier, runElect } from './commands/coordination.js'
 import type { RawLayer } from './config.js'
 
 const collect = (value: string, prev: string[] = []): string[] => [...prev, value]
@@ -164,6 +165,36 @@ export function buildProgram (): Command {
     .option('--timeout <ms>', 'give up after this many ms (default 5000)'))
     .action(async (key: string, opts: Record<string, string | undefined>) => {
       await runKvDel(key, opts)
+    })
+
+  // Coordination (docs/coordination.md): what these hold is released when the command ends.
+  clientOptions(program.command('lock')
+    .description('take a fenced lock through a running node; prints {resource, fencingToken, leaseId, mode}, then runs the command and releases, or holds until Ctrl-C')
+    .argument('<resource>', 'the resource to lock')
+    .argument('[command...]', 'command to run while holding the lock, after --; it gets SWARMNET_FENCING_TOKEN and SWARMNET_LOCK_RESOURCE, and its exit code is the exit code')
+    .option('--shared', 'a shared lock (with other shared holders) instead of an exclusive one')
+    .option('--ttl <ms>', 'lease TTL: how long the lock survives the node once its keep-alives stop (default 10000)')
+    .option('--timeout <ms>', 'give up waiting after this many ms (default 30000)'))
+    .action(async (resource: string, command: string[], opts: Record<string, string | boolean | undefined>) => {
+      await runLock(resource, command, opts as never)
+    })
+  clientOptions(program.command('barrier')
+    .description('wait at a barrier until --parties callers (on any nodes) have arrived; prints {name, generation, parties}')
+    .argument('<name>', 'the barrier')
+    .requiredOption('--parties <n>', 'how many callers the barrier waits for')
+    .option('--timeout <ms>', 'give up waiting after this many ms (default 30000)'))
+    .action(async (name: string, opts: Record<string, string | undefined>) => {
+      await runBarrier(name, opts as never)
+    })
+  clientOptions(program.command('elect')
+    .description('campaign for a role through a running node; prints {role, value, leaseId, revision} once elected and leads until Ctrl-C, then resigns')
+    .argument('<role>', 'the role')
+    .argument('[value]', 'what the leader proclaims (default: the node\'s peer id)')
+    .option('--ttl <ms>', 'lease TTL: how long the office survives the node once its keep-alives stop (default 10000)')
+    .option('--timeout <ms>', 'give up campaigning after this many ms (default 30000)')
+    .option('--observe', 'instead of campaigning, print {role, leader} now and at every change until Ctrl-C'))
+    .action(async (role: string, value: string | undefined, opts: Record<string, string | boolean | undefined>) => {
+      await runElect(role, value, opts as never)
     })
 
   return program

@@ -7,7 +7,8 @@
  * docs/benchmarks.md), the way a gRPC client multiplexes calls over one connection.
  */
 import http from 'node:http'
-import { KvConflictError, KvInputError, RaftUnavailableError } from '../protocols/raft/errors.js'
+import { KvConflictError, KvFencedError, KvInputError, RaftUnavailableError } from '../protocols/raft/errors.js'
+import type { Fence } from '../protocols/raft/kv.js'
 import type { DeleteResult, GetResult, PutResult } from '../protocols/raft/service.js'
 
 export interface SwarmnetClientOptions {
@@ -31,14 +32,15 @@ export class SwarmnetClientError extends Error {
   }
 }
 
-interface Op { op: 'put' | 'get' | 'del', key: string, value?: unknown, prevVersion?: number, consistency?: 'linearizable' | 'stale' }
+interface Op { op: 'put' | 'get' | 'del', key: string, value?: unknown, prevVersion?: number, consistency?: 'linearizable' | 'stale', fence?: Fence }
 interface Queued { body: Op, timeoutMs: number, resolve: (r: Record<string, unknown>) => void, reject: (e: Error) => void }
 
 export class SwarmnetClient {
   readonly kv: {
-    put: (key: string, value: unknown, opts?: { prevVersion?: number, timeoutMs?: number }) => Promise<PutResult>
+    /** `fence`: applies only while that lock token is held (KvFencedError otherwise). */
+    put: (key: string, value: unknown, opts?: { prevVersion?: number, timeoutMs?: number, fence?: Fence }) => Promise<PutResult>
     get: (key: string, opts?: { consistency?: 'linearizable' | 'stale', timeoutMs?: number }) => Promise<GetResult | null>
-    delete: (key: string, opts?: { prevVersion?: number, timeoutMs?: number }) => Promise<DeleteResult>
+    delete: (key: string, opts?: { prevVersion?: number, timeoutMs?: number, fence?: Fence }) => Promise<DeleteResult>
   }
 
   private readonly base: URL
@@ -61,7 +63,7 @@ export class SwarmnetClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxRequests + 4 })
     this.kv = {
       put: async (key, value, o = {}) => {
-        const r = await this.enqueue({ op: 'put', key, value, prevVersion: o.prevVersion }, o.timeoutMs)
+        const r = await this.enqueue({ op: 'put', key, value, prevVersion: o.prevVersion, fence: o.fence }, o.timeoutMs)
         return { key: r.key as string, version: r.version as number, index: r.index as number }
       },
       get: async (key, o = {}) => {
@@ -69,7 +71,7 @@ export class SwarmnetClient {
         return r.status === 404 ? null : { key: r.key as string, value: r.value, version: r.version as number }
       },
       delete: async (key, o = {}) => {
-        const r = await this.enqueue({ op: 'del', key, prevVersion: o.prevVersion }, o.timeoutMs)
+        const r = await this.enqueue({ op: 'del', key, prevVersion: o.prevVersion, fence: o.fence }, o.timeoutMs)
         return { key, deleted: r.status === 200, index: r.index as number }
       }
     }
@@ -99,6 +101,7 @@ export class SwarmnetClient {
     const status = r.status as number
     if (status === 200 || (status === 404 && body.op !== 'put')) return r
     const message = typeof r.message === 'string' ? r.message : `status ${status}`
+    if (status === 409 && r.error === 'fenced') throw new KvFencedError(body.key, r.resource as string, r.token as number)
     if (status === 409) throw new KvConflictError(body.key, r.version as number, body.prevVersion ?? 0)
     if (status === 400) throw new KvInputError(message)
     if (status === 503) throw new RaftUnavailableError(message, r.maybeApplied === true)

@@ -1,20 +1,28 @@
 /**
  * The replicated key-value store over HTTP. Keys are everything after /v1/kv/ (slashes allowed,
  * URL-encoded as needed). Writes and linearizable reads go through the Raft log; a stale read
- * answers from this node's copy.
+ * answers from this node's copy. A write may carry a fence (a lock's fencing token): it applies
+ * only while that token still holds the lock, else 409 'fenced' (docs/coordination.md).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { SwarmNode } from '../swarm-node.js'
-import { KvConflictError, KvInputError, RaftUnavailableError } from '../../protocols/raft/errors.js'
+import { KvConflictError, KvFencedError, KvInputError, RaftUnavailableError } from '../../protocols/raft/errors.js'
+import type { Fence } from '../../protocols/raft/kv.js'
 
 const TIMEOUT = { type: 'string', pattern: '^[0-9]{1,6}$' }
+const FENCE = {
+  type: 'object',
+  required: ['resource', 'token'],
+  additionalProperties: false,
+  properties: { resource: { type: 'string', minLength: 1, maxLength: 256 }, token: { type: 'integer', minimum: 1 } }
+}
 
 const putSchema = {
   body: {
     type: 'object',
     required: ['value'],
     additionalProperties: false,
-    properties: { value: {}, prevVersion: { type: 'integer', minimum: 0 } }
+    properties: { value: {}, prevVersion: { type: 'integer', minimum: 0 }, fence: FENCE }
   },
   querystring: { type: 'object', additionalProperties: false, properties: { timeoutMs: TIMEOUT } }
 }
@@ -29,7 +37,13 @@ const deleteSchema = {
   querystring: {
     type: 'object',
     additionalProperties: false,
-    properties: { prevVersion: { type: 'string', pattern: '^[0-9]{1,16}$' }, timeoutMs: TIMEOUT }
+    properties: {
+      prevVersion: { type: 'string', pattern: '^[0-9]{1,16}$' },
+      timeoutMs: TIMEOUT,
+      // A DELETE has no body: its fence is these two, given together.
+      fenceResource: { type: 'string', minLength: 1, maxLength: 256 },
+      fenceToken: { type: 'string', pattern: '^[1-9][0-9]{0,15}$' }
+    }
   }
 }
 
@@ -55,6 +69,7 @@ const batchSchema = {
             key: { type: 'string' },
             value: {},
             prevVersion: { type: 'integer', minimum: 0 },
+            fence: FENCE,
             consistency: { type: 'string', enum: ['linearizable', 'stale'] }
           }
         }
@@ -64,7 +79,7 @@ const batchSchema = {
   querystring: { type: 'object', additionalProperties: false, properties: { timeoutMs: TIMEOUT } }
 }
 
-export interface BatchOp { op: 'put' | 'get' | 'del', key: string, value?: unknown, prevVersion?: number, consistency?: 'linearizable' | 'stale' }
+export interface BatchOp { op: 'put' | 'get' | 'del', key: string, value?: unknown, prevVersion?: number, fence?: Fence, consistency?: 'linearizable' | 'stale' }
 
 /** One batch result: the body the single-key route would answer, plus its status code. */
 export type BatchResult = Record<string, unknown> & { status: number }
@@ -73,6 +88,7 @@ export type BatchResult = Record<string, unknown> & { status: number }
 function errorResult (err: unknown): BatchResult {
   if (err instanceof KvInputError) return { status: 400, error: 'bad_request', message: err.message }
   if (err instanceof KvConflictError) return { status: 409, error: 'conflict', message: err.message, key: err.key, version: err.version }
+  if (err instanceof KvFencedError) return { status: 409, error: 'fenced', message: err.message, key: err.key, resource: err.resource, token: err.token }
   if (err instanceof RaftUnavailableError) return { status: 503, error: 'unavailable', message: err.message, maybeApplied: err.maybeApplied }
   return { status: 500, error: 'internal', message: (err as Error).message }
 }
@@ -83,12 +99,13 @@ async function runOp (node: SwarmNode, o: BatchOp, timeoutMs: number | undefined
   try {
     if (o.op === 'put') {
       if (!('value' in o)) return { status: 400, error: 'bad_request', message: 'put needs a value' }
-      return { status: 200, ...await node.kv.put(o.key, o.value, { prevVersion: o.prevVersion, timeoutMs }) }
+      return { status: 200, ...await node.kv.put(o.key, o.value, { prevVersion: o.prevVersion, fence: o.fence, timeoutMs }) }
     }
     if (o.op === 'del') {
-      const r = await node.kv.delete(o.key, { prevVersion: o.prevVersion, timeoutMs })
+      const r = await node.kv.delete(o.key, { prevVersion: o.prevVersion, fence: o.fence, timeoutMs })
       return r.deleted ? { status: 200, ...r } : { ...notFound(o.key), index: r.index }
     }
+    if (o.fence !== undefined) return { status: 400, error: 'bad_request', message: 'a fence applies to put and del, not to get' }
     const r = await node.kv.get(o.key, { consistency: o.consistency, timeoutMs })
     return r === null ? notFound(o.key) : { status: 200, ...r }
   } catch (err) {
@@ -113,9 +130,9 @@ export function kvRoutes (app: FastifyInstance, node: SwarmNode): void {
     return { results: await Promise.all(req.body.ops.map(async o => runOp(node, o, t))) }
   })
 
-  app.put<{ Params: { '*': string }, Body: { value: unknown, prevVersion?: number }, Querystring: { timeoutMs?: string } }>('/v1/kv/*', { schema: putSchema }, async (req, reply) => {
+  app.put<{ Params: { '*': string }, Body: { value: unknown, prevVersion?: number, fence?: Fence }, Querystring: { timeoutMs?: string } }>('/v1/kv/*', { schema: putSchema }, async (req, reply) => {
     try {
-      return await node.kv.put(req.params['*'], req.body.value, { prevVersion: req.body.prevVersion, timeoutMs: timeout(req.query.timeoutMs) })
+      return await node.kv.put(req.params['*'], req.body.value, { prevVersion: req.body.prevVersion, fence: req.body.fence, timeoutMs: timeout(req.query.timeoutMs) })
     } catch (err) {
       await kvError(reply, err)
     }
@@ -132,11 +149,16 @@ export function kvRoutes (app: FastifyInstance, node: SwarmNode): void {
     }
   })
 
-  app.delete<{ Params: { '*': string }, Querystring: { prevVersion?: string, timeoutMs?: string } }>('/v1/kv/*', { schema: deleteSchema }, async (req, reply) => {
+  app.delete<{ Params: { '*': string }, Querystring: { prevVersion?: string, timeoutMs?: string, fenceResource?: string, fenceToken?: string } }>('/v1/kv/*', { schema: deleteSchema }, async (req, reply) => {
     const key = req.params['*']
+    const { fenceResource, fenceToken } = req.query
+    if ((fenceResource === undefined) !== (fenceToken === undefined)) {
+      return await reply.code(400).send({ error: 'bad_request', message: 'fenceResource and fenceToken go together' })
+    }
+    const fence = fenceResource === undefined ? undefined : { resource: fenceResource, token: Number(fenceToken) }
     try {
       const prevVersion = req.query.prevVersion === undefined ? undefined : Number(req.query.prevVersion)
-      const r = await node.kv.delete(key, { prevVersion, timeoutMs: timeout(req.query.timeoutMs) })
+      const r = await node.kv.delete(key, { prevVersion, fence, timeoutMs: timeout(req.query.timeoutMs) })
       if (!r.deleted) return await reply.code(404).send({ error: 'not_found', message: `no key ${JSON.stringify(key.slice(0, 200))}`, key, index: r.index })
       return r
     } catch (err) {

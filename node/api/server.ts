@@ -10,6 +10,7 @@ import { ListenError, describeSystemError } from '../errors.js'
 import type { SwarmNode } from '../swarm-node.js'
 import { messagingRoutes } from './messaging.js'
 import { kvRoutes } from './kv.js'
+import { coordinationRoutes } from './coordination.js'
 import { stateRoutes } from './state.js'
 
 export interface ApiServer {
@@ -101,7 +102,10 @@ export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteReg
   })
 
   if (node.messaging != null) messagingRoutes(app, node)
-  if (node.messaging?.raft != null) kvRoutes(app, node)
+  if (node.messaging?.raft != null) {
+    kvRoutes(app, node)
+    coordinationRoutes(app, node)
+  }
   if (node.messaging?.crdt != null) stateRoutes(app, node)
   for (const register of extraRoutes) register(app, node)
   return app
