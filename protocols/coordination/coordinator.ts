@@ -55,6 +55,7 @@ export interface Leadership {
 }
 
 interface Waiter {
+  /** '' until a lease granted with the request is known. */
   lease: string
   resolve: (v: number) => void
   reject: (e: Error) => void
@@ -110,16 +111,15 @@ export class Coordinator {
     const { result } = await this.raft.coordinate({ op: 'lease_grant', owner: this.owner, ttlMs }, timeoutMs)
     if (!result.ok) throw failure(result)
     if (result.op !== 'lease_grant') throw new CoordinationError('invalid', `unexpected result ${result.op}`)
-    const id = result.leaseId
+    return this.adopt(result.leaseId, result.ttlMs)
+  }
+
+  /** Starts keeping a lease granted to this node alive. */
+  private adopt (id: string, ttlMs: number): Lease {
     let settle!: (r: 'released' | 'expired') => void
     const gone = new Promise<'released' | 'expired'>(resolve => { settle = resolve })
-    this.leases.set(id, { id, ttlMs: result.ttlMs, lastKeepAlive: performance.now(), settle })
-    return {
-      id,
-      ttlMs: result.ttlMs,
-      gone,
-      revoke: async () => this.revoke(id)
-    }
+    this.leases.set(id, { id, ttlMs, lastKeepAlive: performance.now(), settle })
+    return { id, ttlMs, gone, revoke: async () => this.revoke(id) }
   }
 
   private async revoke (id: string, timeoutMs = this.timeoutMs): Promise<void> {
@@ -162,36 +162,47 @@ export class Coordinator {
     const deadline = performance.now() + (opts.timeoutMs ?? this.timeoutMs)
     const left = (): number => Math.max(1, deadline - performance.now())
     const own = opts.lease === undefined
-    const lease = opts.lease ?? await this.grantLease(opts.ttlMs ?? this.ttlMs, left())
+    const ttlMs = opts.ttlMs ?? this.ttlMs
+    let leaseId = opts.lease?.id ?? ''
     const waiter = randomUUID()
-    const granted = this.register(waiter, lease.id)
+    const granted = this.register(waiter, leaseId)
     const handle = (fencingToken: number): LockHandle => ({
       resource,
       mode,
       fencingToken,
-      leaseId: lease.id,
+      leaseId,
       release: async () => {
-        if (own) { await this.revoke(lease.id); return }
-        const { result } = await this.raft.coordinate({ op: 'lock_release', resource, lease: lease.id, fencingToken })
+        if (own) { await this.revoke(leaseId); return }
+        const { result } = await this.raft.coordinate({ op: 'lock_release', resource, lease: leaseId, fencingToken })
         if (!result.ok) throw failure(result)
       }
     })
     try {
-      const { result } = await this.raft.coordinate({ op: 'lock_acquire', resource, lease: lease.id, mode, waiter }, left())
+      // A lock of its own gets its lease in the same entry (one commit, not two).
+      const { result } = await this.raft.coordinate(own
+        ? { op: 'lock_acquire', resource, lease: '', mode, waiter, newLease: { owner: this.owner, ttlMs } }
+        : { op: 'lock_acquire', resource, lease: leaseId, mode, waiter }, left())
       if (!result.ok) throw failure(result)
       if (result.op !== 'lock_acquire') throw new CoordinationError('invalid', `unexpected result ${result.op}`)
+      if (result.leaseId !== undefined) {
+        leaseId = result.leaseId
+        this.adopt(leaseId, ttlMs)
+        const w = this.waiters.get(waiter)
+        if (w !== undefined) w.lease = leaseId
+      }
       if (result.granted) {
         this.waiters.delete(waiter)
         return handle(result.fencingToken)
       }
       const token = await this.within(granted, left(), async () => {
         // Withdraw; a grant that raced the timeout is released by the cancel itself.
-        await this.raft.coordinate({ op: 'lock_cancel', resource, lease: lease.id, waiter }).catch(() => {})
+        await this.raft.coordinate({ op: 'lock_cancel', resource, lease: leaseId, waiter }).catch(() => {})
       }, `lock ${JSON.stringify(resource)} not granted within ${opts.timeoutMs ?? this.timeoutMs} ms`)
       return handle(token)
     } catch (err) {
       this.waiters.delete(waiter)
-      if (own) await this.revoke(lease.id, 5000).catch(() => {})
+      // If the answer was lost the lease id is unknown: nobody keeps it alive, so it expires.
+      if (own && leaseId !== '') await this.revoke(leaseId, 5000).catch(() => {})
       throw err
     }
   }
@@ -281,31 +292,40 @@ export class Coordinator {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs
     const deadline = performance.now() + timeoutMs
     const own = opts.lease === undefined
-    const lease = opts.lease ?? await this.grantLease(opts.ttlMs ?? this.ttlMs, timeoutMs)
+    const ttlMs = opts.ttlMs ?? this.ttlMs
+    let leaseId = opts.lease?.id ?? ''
     const waiter = randomUUID()
-    const elected = this.register(waiter, lease.id)
+    const elected = this.register(waiter, leaseId)
     const resign = async (): Promise<void> => {
-      if (own) { await this.revoke(lease.id); return }
-      const { result } = await this.raft.coordinate({ op: 'resign', role, lease: lease.id })
+      if (own) { await this.revoke(leaseId); return }
+      const { result } = await this.raft.coordinate({ op: 'resign', role, lease: leaseId })
       if (!result.ok && result.error !== 'lease_not_found') throw failure(result)
     }
     try {
-      const { result } = await this.raft.coordinate({ op: 'campaign', role, lease: lease.id, value, waiter }, timeoutMs)
+      const { result } = await this.raft.coordinate(own
+        ? { op: 'campaign', role, lease: '', value, waiter, newLease: { owner: this.owner, ttlMs } }
+        : { op: 'campaign', role, lease: leaseId, value, waiter }, timeoutMs)
       if (!result.ok) throw failure(result)
       if (result.op !== 'campaign') throw new CoordinationError('invalid', `unexpected result ${result.op}`)
+      if (result.leaseId !== undefined) {
+        leaseId = result.leaseId
+        this.adopt(leaseId, ttlMs)
+        const w = this.waiters.get(waiter)
+        if (w !== undefined) w.lease = leaseId
+      }
       const revision = result.leader ? result.revision : await this.within(elected, deadline - performance.now(), resign, `not elected ${JSON.stringify(role)} within ${timeoutMs} ms`)
       return {
         role,
-        leaseId: lease.id,
+        leaseId,
         revision,
         resign,
         proclaim: async (v: string) => {
-          const { result: r } = await this.raft.coordinate({ op: 'proclaim', role, lease: lease.id, value: v })
+          const { result: r } = await this.raft.coordinate({ op: 'proclaim', role, lease: leaseId, value: v })
           if (!r.ok) throw failure(r)
         }
       }
     } catch (err) {
-      if (own) await this.revoke(lease.id, 5000).catch(() => {})
+      if (own && leaseId !== '') await this.revoke(leaseId, 5000).catch(() => {})
       throw err
     } finally {
       this.waiters.delete(waiter)

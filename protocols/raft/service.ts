@@ -809,7 +809,10 @@ export class RaftService implements Startable {
 
   private applyCoord (index: number, cmd: CoordCommand): void {
     const { result, events } = this.coordState.apply(index, cmd)
-    if (this.soft.role === 'leader' && result.ok && result.op === 'lease_grant') this.leaseClock.granted(result.leaseId, result.ttlMs, performance.now())
+    if (this.soft.role === 'leader' && result.ok) {
+      if (result.op === 'lease_grant') this.leaseClock.granted(result.leaseId, result.ttlMs, performance.now())
+      else if ((cmd.op === 'lock_acquire' || cmd.op === 'campaign') && cmd.newLease !== undefined && 'leaseId' in result && result.leaseId !== undefined) this.leaseClock.granted(result.leaseId, cmd.newLease.ttlMs, performance.now())
+    }
     for (const ev of events) if (ev.type === 'lease_revoked') this.leaseClock.revoked(ev.leaseId)
     if (events.length > 0) {
       for (const l of this.coordListeners) {

@@ -53,6 +53,26 @@ function grants (events: CoordEvent[]): Array<[string, string, number]> {
 }
 
 describe('coordination state machine', () => {
+  it('a lock or candidacy with newLease grants its lease in the same entry; a refused one takes the lease with it', () => {
+    const d = new Driver()
+    const a = ok(d.run({ op: 'lock_acquire', resource: 'r', lease: '', mode: 'exclusive', waiter: 'w1', newLease: { owner: 'peer-a', ttlMs: 5000 } }), 'lock_acquire')
+    assert.equal(a.granted, true)
+    assert.equal(a.leaseId, `l${d.index}`)
+    assert.deepEqual(d.state.lease(a.leaseId!), { leaseId: a.leaseId, owner: 'peer-a', ttlMs: 5000 })
+    const b = ok(d.run({ op: 'lock_acquire', resource: 'r', lease: '', mode: 'exclusive', waiter: 'w2', newLease: { owner: 'peer-b', ttlMs: 5000 } }), 'lock_acquire')
+    assert.equal(b.granted, false)
+    // Revoking the holder's lease hands the lock to the second, whose lease came with its request.
+    const rv = d.run({ op: 'lease_revoke', leaseId: a.leaseId!, reason: 'released' })
+    assert.ok(rv.events.some(e => e.type === 'lock_granted' && e.lease === b.leaseId))
+    const c = ok(d.run({ op: 'campaign', role: 'exec', lease: '', value: 'v', waiter: 'w3', newLease: { owner: 'peer-c', ttlMs: 5000 } }), 'campaign')
+    assert.equal(c.leader, true)
+    assert.ok(c.leaseId !== undefined && d.state.lease(c.leaseId) !== undefined)
+    const leases = d.state.leases().length
+    failed(d.run({ op: 'campaign', role: 'exec', lease: '', value: 'v', waiter: 'w3', newLease: { owner: 'peer-c', ttlMs: 1 } }), 'invalid')
+    assert.equal(d.state.leases().length, leases)
+    assert.equal(decodeCoordCommand({ rid: 'x', op: 'lock_acquire', resource: 'r', lease: 'l1', mode: 'exclusive', waiter: 'w', newLease: { owner: 'o', ttlMs: 5000 } }), undefined)
+  })
+
   describe('leases', () => {
     it('grants l<index>, lists, revokes; an unknown or revoked lease is lease_not_found', () => {
       const d = new Driver()

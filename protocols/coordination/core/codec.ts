@@ -6,7 +6,7 @@
 import {
   CoordInputError, MAX_NAME_BYTES, MAX_PARTIES, MAX_RID_BYTES, MAX_TTL_MS, MAX_VALUE_BYTES, MIN_TTL_MS,
   type Candidate, type CoordCommand, type CoordSnapshot, type DGenInfo, type LeaseInfo, type LockHolder,
-  type LockMode, type LockWaiter, type Member, type RevokeReason
+  type LockMode, type LockWaiter, type Member, type NewLease, type RevokeReason
 } from './types.js'
 
 const enc = new TextEncoder()
@@ -65,6 +65,17 @@ function list (v: unknown, what: string): unknown[] {
   return v
 }
 
+/** Either an existing `lease`, or `newLease` with `lease` empty. */
+function withLease (out: { lease: string, newLease?: NewLease }, c: Record<string, unknown>): void {
+  if (c.newLease === undefined) {
+    out.lease = checkName(c.lease, 'lease')
+    return
+  }
+  if (c.lease !== undefined && c.lease !== '') throw new CoordInputError('give either lease or newLease')
+  const n = record(c.newLease, 'newLease')
+  out.newLease = { owner: checkName(n.owner, 'newLease.owner'), ttlMs: checkTtl(n.ttlMs) }
+}
+
 /** The command `v` holds, as a fresh object with only its fields; throws CoordInputError. */
 export function validateCommand (v: unknown): CoordCommand {
   const c = record(v, 'command')
@@ -74,8 +85,11 @@ export function validateCommand (v: unknown): CoordCommand {
       return { rid, op: c.op, owner: checkName(c.owner, 'owner'), ttlMs: checkTtl(c.ttlMs) }
     case 'lease_revoke':
       return { rid, op: c.op, leaseId: checkName(c.leaseId, 'leaseId'), reason: checkReason(c.reason) }
-    case 'lock_acquire':
-      return { rid, op: c.op, resource: checkName(c.resource, 'resource'), lease: checkName(c.lease, 'lease'), mode: checkMode(c.mode), waiter: checkName(c.waiter, 'waiter') }
+    case 'lock_acquire': {
+      const out: CoordCommand = { rid, op: c.op, resource: checkName(c.resource, 'resource'), lease: '', mode: checkMode(c.mode), waiter: checkName(c.waiter, 'waiter') }
+      withLease(out, c)
+      return out
+    }
     case 'lock_release':
       return { rid, op: c.op, resource: checkName(c.resource, 'resource'), lease: checkName(c.lease, 'lease'), fencingToken: checkIndex(c.fencingToken, 'fencingToken') }
     case 'lock_cancel':
@@ -86,8 +100,11 @@ export function validateCommand (v: unknown): CoordCommand {
     case 'barrier_cancel':
     case 'dbarrier_leave':
       return { rid, op: c.op, name: checkName(c.name), lease: checkName(c.lease, 'lease'), waiter: checkName(c.waiter, 'waiter') }
-    case 'campaign':
-      return { rid, op: c.op, role: checkName(c.role, 'role'), lease: checkName(c.lease, 'lease'), value: checkValue(c.value), waiter: checkName(c.waiter, 'waiter') }
+    case 'campaign': {
+      const out: CoordCommand = { rid, op: c.op, role: checkName(c.role, 'role'), lease: '', value: checkValue(c.value), waiter: checkName(c.waiter, 'waiter') }
+      withLease(out, c)
+      return out
+    }
     case 'resign':
       return { rid, op: c.op, role: checkName(c.role, 'role'), lease: checkName(c.lease, 'lease') }
     case 'proclaim':

@@ -126,6 +126,18 @@ export class CoordinationState {
 
   private dispatch (index: number, c: CoordCommand, events: CoordEvent[]): CoordResult {
     if (c.op === 'lease_grant') return this.grant(index, c.owner, c.ttlMs)
+    if ((c.op === 'lock_acquire' || c.op === 'campaign') && c.newLease !== undefined) {
+      // Grant and use in one entry; a refused request takes its new lease with it.
+      const g = this.grant(index, c.newLease.owner, c.newLease.ttlMs)
+      if (!g.ok || g.op !== 'lease_grant') return g
+      const r = this.dispatch(index, { ...c, lease: g.leaseId, newLease: undefined }, events)
+      if (!r.ok) {
+        const lease = this.leaseMap.get(g.leaseId)
+        if (lease !== undefined) this.revoke(index, lease, 'released', [])
+        return r
+      }
+      return { ...r, leaseId: g.leaseId } as CoordResult
+    }
     const leaseId = c.op === 'lease_revoke' ? c.leaseId : c.lease
     const lease = this.leaseMap.get(leaseId)
     if (lease === undefined) return fail('lease_not_found', `lease ${leaseId} does not exist`)

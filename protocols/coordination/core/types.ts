@@ -15,20 +15,25 @@ export const MAX_TTL_MS = 60 * 60 * 1000
 export const MAX_PARTIES = 10_000
 
 export type LockMode = 'exclusive' | 'shared'
+/**
+ * Grant a lease in the same entry (its id is `l<index>`) and use it: one log entry instead of two
+ * for the common "a lease per lock / per candidacy" case. `lease` must then be ''.
+ */
+export interface NewLease { owner: string, ttlMs: number }
 export type RevokeReason = 'released' | 'expired'
 
 /** One log entry's command. `rid` lets the proposer find the result of its own command. */
 export type CoordCommand =
   | { rid: string, op: 'lease_grant', owner: string, ttlMs: number }
   | { rid: string, op: 'lease_revoke', leaseId: string, reason: RevokeReason }
-  | { rid: string, op: 'lock_acquire', resource: string, lease: string, mode: LockMode, waiter: string }
+  | { rid: string, op: 'lock_acquire', resource: string, lease: string, mode: LockMode, waiter: string, newLease?: NewLease }
   | { rid: string, op: 'lock_release', resource: string, lease: string, fencingToken: number }
   | { rid: string, op: 'lock_cancel', resource: string, lease: string, waiter: string }
   | { rid: string, op: 'barrier_wait', name: string, parties: number, lease: string, waiter: string }
   | { rid: string, op: 'barrier_cancel', name: string, lease: string, waiter: string }
   | { rid: string, op: 'dbarrier_enter', name: string, parties: number, lease: string, waiter: string }
   | { rid: string, op: 'dbarrier_leave', name: string, lease: string, waiter: string }
-  | { rid: string, op: 'campaign', role: string, lease: string, value: string, waiter: string }
+  | { rid: string, op: 'campaign', role: string, lease: string, value: string, waiter: string, newLease?: NewLease }
   | { rid: string, op: 'resign', role: string, lease: string }
   | { rid: string, op: 'proclaim', role: string, lease: string, value: string }
 
@@ -54,9 +59,9 @@ export interface CoordOkResults {
   lease_grant: { ok: true, op: 'lease_grant', leaseId: string, ttlMs: number }
   lease_revoke: { ok: true, op: 'lease_revoke', leaseId: string, owner: string }
   lock_acquire:
-  | { ok: true, op: 'lock_acquire', granted: true, fencingToken: number }
-  /** position 1 is the head of the queue. */
-  | { ok: true, op: 'lock_acquire', granted: false, position: number }
+  | { ok: true, op: 'lock_acquire', granted: true, fencingToken: number, leaseId?: string }
+  /** position 1 is the head of the queue. leaseId: the lease granted by newLease. */
+  | { ok: true, op: 'lock_acquire', granted: false, position: number, leaseId?: string }
   lock_release: { ok: true, op: 'lock_release', fencingToken: number }
   lock_cancel: { ok: true, op: 'lock_cancel', was: 'queued' | 'held' | 'none' }
   barrier_wait: { ok: true, op: 'barrier_wait', generation: number, released: boolean, arrived: number, parties: number }
@@ -64,7 +69,7 @@ export interface CoordOkResults {
   dbarrier_enter: { ok: true, op: 'dbarrier_enter', generation: number, entered: boolean, arrived: number, parties: number }
   /** remaining: members of that generation (and phase) that have not left yet. */
   dbarrier_leave: { ok: true, op: 'dbarrier_leave', was: 'entering' | 'inside' | 'none', generation: number | null, released: boolean, remaining: number }
-  campaign: { ok: true, op: 'campaign', leader: boolean, revision: number }
+  campaign: { ok: true, op: 'campaign', leader: boolean, revision: number, leaseId?: string }
   resign: { ok: true, op: 'resign', was: 'leader' | 'candidate' | 'none' }
   proclaim: { ok: true, op: 'proclaim', revision: number }
 }
