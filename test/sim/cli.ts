@@ -2,13 +2,14 @@
  * Replay or sweep simulator seeds.
  *   node dist/test/sim/cli.js --seed 42 [--trace] [--unsafe grantVoteWithoutLogCheck]
  *   node dist/test/sim/cli.js --runs 10000 [--from 1] [--profile hostile] [--unsafe commitOldTermByCounting]
+ *   (unsafe flags: grantVoteWithoutLogCheck, commitOldTermByCounting, readIndexWithoutQuorum)
  */
 import { performance } from 'node:perf_hooks'
 import type { UnsafeFlags } from '../../protocols/raft/core/index.js'
 import { runSim, SimViolation } from './sim.js'
 import type { Profile, SimResult } from './sim.js'
 
-const UNSAFE = ['grantVoteWithoutLogCheck', 'commitOldTermByCounting'] as const
+const UNSAFE = ['grantVoteWithoutLogCheck', 'commitOldTermByCounting', 'readIndexWithoutQuorum'] as const
 const PROFILES: Profile[] = ['mixed', 'normal', 'hostile']
 
 function usage (msg: string): never {
@@ -54,7 +55,9 @@ function summary (r: SimResult): string {
     `  run       ${r.steps} steps, virtual time ${r.time}`,
     `  network   ${c.sent} sent, ${c.delivered} delivered, ${c.lost} lost, ${c.duplicated} duplicated, ${c.partitions} partitions`,
     `  faults    ${c.crashes} crashes, ${c.restarts} restarts`,
-    `  clients   ${c.proposals} proposals: ${c.accepted} accepted by a leader, ${c.forwarded} forwarded, ${c.dropped} dropped`,
+    `  clients   ${c.proposals} proposals: ${c.accepted} accepted by a leader, ${c.forwarded} forwarded, ${c.dropped} dropped; ${c.reads} reads, ${c.readsServed} served${s.leaseRead ? ' (lease reads on)' : ''}`,
+    `  operators ${c.transfers} leadership transfers, ${c.confChanges} membership changes (${c.confRefused} refused), ${s.spares} spare node(s)`,
+    `  snapshots ${c.compactions} compactions, ${c.snapshotsSent} sent, ${c.snapshotsInstalled} installed`,
     `  outcome   ${r.leaders} leaders elected, final term ${r.maxTerm}, leader ${r.leader}, ${r.committed} entries committed and applied everywhere`
   ].join('\n')
 }

@@ -4,7 +4,7 @@
  * lets through), so each test spells out its message sequence.
  */
 import { RaftNode } from '../../protocols/raft/core/index.js'
-import type { Entry, Message, RaftConfig, RestoredState } from '../../protocols/raft/core/index.js'
+import type { AnyMessage, ConfState, Entry, RaftConfig, ReadState, RestoredState, SnapshotMeta } from '../../protocols/raft/core/index.js'
 
 export function config (id: string, voters: string[], over: Partial<RaftConfig> = {}): RaftConfig {
   return {
@@ -21,16 +21,33 @@ export function config (id: string, voters: string[], over: Partial<RaftConfig> 
   }
 }
 
+export type Filter = (m: AnyMessage) => boolean
+
 export class Cluster {
   readonly nodes = new Map<string, RaftNode>()
   readonly applied = new Map<string, Entry[]>()
-  outbox: Message[] = []
+  /** Reads each node's Readys confirmed. */
+  readonly reads = new Map<string, ReadState[]>()
+  /** The last Ready.config of each node that reported one. */
+  readonly configs = new Map<string, ConfState>()
+  /** Snapshots each node was told to install (Ready.snapshot). */
+  readonly installed = new Map<string, SnapshotMeta[]>()
+  /** Each node's initial configuration, for restore(). */
+  private readonly initial = new Map<string, ConfState>()
+  outbox: AnyMessage[] = []
 
   constructor (readonly voters: string[], readonly learners: string[] = [], readonly over: Partial<RaftConfig> = {}) {
-    for (const id of [...voters, ...learners]) {
-      this.nodes.set(id, new RaftNode(config(id, voters, { learners, ...over })))
-      this.applied.set(id, [])
-    }
+    for (const id of [...voters, ...learners]) this.add(id, { voters, learners })
+  }
+
+  /** A new node (e.g. one about to be added to the configuration) starting from `conf`. */
+  add (id: string, conf: ConfState): RaftNode {
+    this.initial.set(id, conf)
+    const n = new RaftNode(config(id, conf.voters, { learners: conf.learners, ...this.over }))
+    this.nodes.set(id, n)
+    this.applied.set(id, [])
+    this.reads.set(id, [])
+    return n
   }
 
   node (id: string): RaftNode {
@@ -40,12 +57,18 @@ export class Cluster {
   }
 
   /** Drain one node's Readys: its messages go to the outbox, committed entries to `applied`. */
-  drain (id: string): Message[] {
-    const out: Message[] = []
+  drain (id: string): AnyMessage[] {
+    const out: AnyMessage[] = []
     const n = this.node(id)
     for (let rd = n.ready(); rd !== null; rd = n.ready()) {
-      out.push(...rd.messages)
+      if (rd.snapshot !== undefined) {
+        this.installed.set(id, [...(this.installed.get(id) ?? []), rd.snapshot])
+        this.applied.set(id, [])
+      }
+      out.push(...rd.messages, ...rd.extMessages)
       this.applied.get(id)?.push(...rd.committedEntries)
+      this.reads.get(id)?.push(...(rd.readStates ?? []))
+      if (rd.config !== undefined) this.configs.set(id, rd.config)
       n.advance(rd)
     }
     this.outbox.push(...out)
@@ -63,21 +86,23 @@ export class Cluster {
 
   /**
    * Deliver queued messages that pass `filter`, and what they cause, until none passes; the rest
-   * stay queued (use drop() to lose them).
+   * stay queued (use drop() to lose them). Messages to nodes that do not exist are lost.
    */
-  deliver (filter: (m: Message) => boolean = () => true, maxRounds = 100): void {
+  deliver (filter: Filter = () => true, maxRounds = 100): void {
     for (let round = 0; round < maxRounds; round++) {
       const batch = this.take(filter)
       if (batch.length === 0) return
       for (const m of batch) {
-        this.node(m.to).step(m)
+        const n = this.nodes.get(m.to)
+        if (n === undefined) continue
+        n.step(m)
         this.drain(m.to)
       }
     }
   }
 
   /** Deliver just the first queued message matching `pick`; returns it. */
-  deliverOne (pick: (m: Message) => boolean): Message {
+  deliverOne (pick: Filter): AnyMessage {
     const i = this.outbox.findIndex(pick)
     const m = this.outbox[i]
     if (m === undefined) throw new Error('no such message queued')
@@ -87,18 +112,20 @@ export class Cluster {
     return m
   }
 
-  drop (pick: (m: Message) => boolean = () => true): void {
+  drop (pick: Filter = () => true): void {
     this.take(pick)
   }
 
   /** Replace a node by one restarted from durable state. */
   restore (id: string, restored: RestoredState): void {
-    this.nodes.set(id, new RaftNode(config(id, this.voters, { learners: this.learners, ...this.over }), restored))
+    const conf = this.initial.get(id) ?? { voters: this.voters, learners: this.learners }
+    this.nodes.set(id, new RaftNode(config(id, conf.voters, { learners: conf.learners, ...this.over }), restored))
     this.applied.set(id, [])
+    this.reads.set(id, [])
   }
 
   /** Take outbox messages matching `pick`, leaving the rest queued. */
-  take (pick: (m: Message) => boolean): Message[] {
+  take (pick: Filter): AnyMessage[] {
     const taken = this.outbox.filter(pick)
     this.outbox = this.outbox.filter(m => !pick(m))
     return taken

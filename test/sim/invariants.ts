@@ -39,10 +39,10 @@ export class Checker {
 
   /**
    * A node durably wrote `hs` and/or entries [from..] of `log` (its whole durable log after the
-   * write). Log Matching, by induction on the index: an (index, term) pair names one entry and
+   * write, following a snapshot of index `base`, term `baseTerm`). Log Matching, by induction on the index: an (index, term) pair names one entry and
    * one predecessor term everywhere, so equal pairs imply equal prefixes.
    */
-  onPersist (node: string, hs: HardState | undefined, log: readonly Entry[], from: number): void {
+  onPersist (node: string, hs: HardState | undefined, log: readonly Entry[], from: number, base = 0, baseTerm = 0): void {
     if (hs !== undefined) {
       const last = this.lastHard.get(node)
       if (last !== undefined) {
@@ -55,7 +55,7 @@ export class Checker {
     }
     for (let i = from; i < log.length; i++) {
       const e = log[i]!
-      const prevTerm = i === 0 ? 0 : log[i - 1]!.term
+      const prevTerm = i === 0 ? baseTerm : log[i - 1]!.term
       const key = e.index + '/' + e.term
       const seen = this.written.get(key)
       if (seen === undefined) {
@@ -65,7 +65,7 @@ export class Checker {
       }
     }
     const commit = this.lastHard.get(node)?.commit ?? 0
-    if (commit > log.length) throw new InvariantViolation('Durable Commit', `${node} persisted commit ${commit} past its last index ${log.length}`)
+    if (commit > base + log.length) throw new InvariantViolation('Durable Commit', `${node} persisted commit ${commit} past its last index ${base + log.length}`)
   }
 
   /** `node` took office in `term` holding `log` (already durable). */

@@ -22,6 +22,18 @@ export interface Scenario {
   crashAfterCommit: number
   /** Chance a node crashes as it becomes leader, its first entry durable but not yet sent. */
   crashNewLeader: number
+  /** Share of client operations that are linearizable reads rather than writes. */
+  readRate: number
+  /** Leaders serve reads from their lease (every node ticks within 10% of the nominal rate). */
+  leaseRead: boolean
+  /** Mean virtual time between operator actions (leadership transfers, membership changes); 0: none. */
+  adminGap: number
+  /** Nodes outside the founding configuration that operators may add. */
+  spares: number
+  /** Chance, after each Ready that applied entries, that the driver snapshots and compacts its log. */
+  compactRate: number
+  /** Entries a compaction leaves behind the applied index (for followers slightly behind). */
+  compactKeep: number
 }
 
 /**
@@ -47,7 +59,13 @@ export function drawScenario (rng: Prng, profile: Profile = 'mixed'): Scenario {
     faultGap: rng.pick([20, 60, 150]),
     crashMidReady: rng.pick([0, 0.002, 0.01]),
     crashAfterCommit: hostile ? 0.2 : rng.pick([0, 0.05, 0.2]),
-    crashNewLeader: hostile ? 0.3 : rng.pick([0, 0.1, 0.3])
+    crashNewLeader: hostile ? 0.3 : rng.pick([0, 0.1, 0.3]),
+    readRate: rng.pick(hostile ? [0.2, 0.5] : [0, 0.2, 0.5]),
+    leaseRead: rng.chance(0.3),
+    adminGap: rng.pick([0, 50, 150]),
+    spares: rng.pick([0, 1, 2]),
+    compactRate: rng.pick([0, 0.05, 0.3]),
+    compactKeep: rng.pick([0, 3, 20])
   }
 }
 

@@ -4,6 +4,7 @@ import { Checker, InvariantViolation } from './invariants.js'
 import { Network } from './network.js'
 import { Prng } from './prng.js'
 import { runSim, SimViolation } from './sim.js'
+import type { SimCounts } from './sim.js'
 
 const SEEDS = 2000
 /** A broken core must be caught within this many hostile seeds. */
@@ -30,11 +31,13 @@ describe('raft simulator', function () {
     const failures: string[] = []
     let leaders = 0
     let committed = 0
+    const total: Partial<Record<keyof SimCounts, number>> = {}
     for (let seed = 1; seed <= SEEDS; seed++) {
       try {
         const r = runSim({ seed })
         leaders += r.leaders
         committed += r.committed
+        for (const [k, v] of Object.entries(r.counts) as Array<[keyof SimCounts, number]>) total[k] = (total[k] ?? 0) + v
       } catch (err) {
         if (!(err instanceof SimViolation)) throw err
         failures.push(err.message)
@@ -44,6 +47,12 @@ describe('raft simulator', function () {
     // The schedules must actually exercise the protocol, not idle.
     assert.ok(leaders > 2 * SEEDS, `only ${leaders} leaders elected`)
     assert.ok(committed > 20 * SEEDS, `only ${committed} entries committed`)
+    const atLeast: Partial<Record<keyof SimCounts, number>> = {
+      readsServed: 3 * SEEDS, transfers: SEEDS / 2, confChanges: SEEDS / 5, compactions: SEEDS, snapshotsInstalled: SEEDS / 4
+    }
+    for (const [k, min] of Object.entries(atLeast) as Array<[keyof SimCounts, number]>) {
+      assert.ok((total[k] ?? 0) >= min, `only ${total[k] ?? 0} ${k}`)
+    }
   })
 
   it('replays a seed bit for bit', () => {
@@ -58,7 +67,8 @@ describe('raft simulator', function () {
 
   const broken: Array<[keyof UnsafeFlags, string[]]> = [
     ['grantVoteWithoutLogCheck', ['Leader Completeness', 'State Machine Safety']],
-    ['commitOldTermByCounting', ['Leader Completeness', 'State Machine Safety']]
+    ['commitOldTermByCounting', ['Leader Completeness', 'State Machine Safety']],
+    ['readIndexWithoutQuorum', ['Linearizable Read']]
   ]
   for (const [flag, expected] of broken) {
     it(`catches a core broken with ${flag} within ${CATCH_WITHIN} seeds`, () => {
@@ -123,6 +133,13 @@ describe('raft simulator', function () {
       const d = new Checker()
       d.onLeader('c', 3, [])
       assert.equal(violation(() => { d.onApply('a', 2, entry(1, 2)) }), 'Leader Completeness')
+    })
+
+    it('the checker follows Log Matching across a snapshot base', () => {
+      const c = new Checker()
+      c.onPersist('a', undefined, [entry(3, 2)], 0, 2, 1)
+      assert.equal(violation(() => { c.onPersist('b', undefined, [entry(3, 2)], 0, 2, 2) }), 'Log Matching')
+      assert.equal(violation(() => { c.onPersist('c', { term: 2, vote: '', commit: 4 }, [entry(3, 2)], 0, 2, 1) }), 'Durable Commit')
     })
 
     it('the checker flags a second vote in one term', () => {

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert'
-import type { Message } from '../../protocols/raft/core/index.js'
+import type { AnyMessage, Message } from '../../protocols/raft/core/index.js'
 import { Cluster, logOf, text } from '../sim/harness.js'
 
-const app = (to: string) => (m: Message) => m.type === 'MsgApp' && m.to === to
-const among = (ids: string[]) => (m: Message) => ids.includes(m.from) && ids.includes(m.to)
+const app = (to: string) => (m: AnyMessage) => m.type === 'MsgApp' && m.to === to
+const among = (ids: string[]) => (m: AnyMessage) => ids.includes(m.from) && ids.includes(m.to)
 
 /** a and c hold `leaderLog`, b holds `followerLog`; a wins with c's vote while b's traffic waits. */
 function divergent (leaderLog: number[], followerLog: number[], over = {}): Cluster {
@@ -69,7 +69,7 @@ describe('raft core: replication', () => {
       for (const id of ['b', 'c']) c.restore(id, { hardState: { term: 1, vote: '', commit: 1 }, entries: logOf([1]) })
       c.drainAll()
       c.tick('a', 10)
-      const ackOf3 = (m: Message) => m.type === 'MsgAppResp' && m.reject !== true && m.index === 3
+      const ackOf3 = (m: AnyMessage) => m.type === 'MsgAppResp' && m.reject !== true && m.index === 3
       c.deliver(m => among(['a', 'b'])(m) && !ackOf3(m))
       const a = c.node('a').status()
       assert.equal(a.term, 2)

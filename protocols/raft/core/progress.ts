@@ -1,7 +1,9 @@
 /**
  * The leader's view of one follower (etcd's Progress). In 'probe' the leader does not know where
  * the follower's log matches, so it sends one append per heartbeat interval and waits; in
- * 'replicate' it streams appends optimistically, at most maxInflight unacknowledged at a time.
+ * 'replicate' it streams appends optimistically, at most maxInflight unacknowledged at a time; in
+ * 'snapshot' the follower needs entries the leader compacted away, a snapshot is on its way and
+ * nothing else is sent until it is acknowledged or the driver reports the transfer's outcome.
  */
 
 /** A bounded FIFO of the last index carried by each unacknowledged append. */
@@ -24,7 +26,7 @@ export class Inflights {
   reset (): void { this.items.length = 0 }
 }
 
-export type ProgressState = 'probe' | 'replicate'
+export type ProgressState = 'probe' | 'replicate' | 'snapshot'
 
 export class Progress {
   match = 0
@@ -36,28 +38,41 @@ export class Progress {
   recentActive = false
   /** The commit index last sent to this follower (appends and heartbeats carry it). */
   commitSent = 0
+  /** Snapshot state: the index of the snapshot sent (0 once it is known to have failed). */
+  pendingSnapshot = 0
   readonly inflights: Inflights
 
-  constructor (next: number, maxInflight: number, readonly isLearner: boolean) {
+  constructor (next: number, maxInflight: number, public isLearner: boolean) {
     this.next = next
     this.inflights = new Inflights(maxInflight)
   }
 
   becomeProbe (): void {
+    // After a snapshot that arrived, the follower's log resumes after it, not after the old match.
+    this.next = this.state === 'snapshot' ? Math.max(this.match, this.pendingSnapshot) + 1 : this.match + 1
     this.state = 'probe'
     this.probeSent = false
-    this.next = this.match + 1
+    this.pendingSnapshot = 0
+    this.inflights.reset()
+  }
+
+  becomeSnapshot (index: number): void {
+    this.state = 'snapshot'
+    this.probeSent = false
+    this.pendingSnapshot = index
     this.inflights.reset()
   }
 
   becomeReplicate (): void {
     this.state = 'replicate'
     this.probeSent = false
+    this.pendingSnapshot = 0
     this.next = this.match + 1
     this.inflights.reset()
   }
 
   isPaused (): boolean {
+    if (this.state === 'snapshot') return true
     return this.state === 'probe' ? this.probeSent : this.inflights.full()
   }
 
@@ -87,6 +102,8 @@ export class Progress {
    * to try next. False when the rejection is stale (answers an append we already moved past).
    */
   maybeDecrTo (rejected: number, nextHint: number): boolean {
+    // Answers an append sent before the snapshot: the snapshot decides what comes next.
+    if (this.state === 'snapshot') return false
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false
       this.becomeProbe()

@@ -6,14 +6,29 @@
  */
 import { Leader } from './leader.js'
 import { RaftLog } from './log.js'
+import { changeConf, encodeConfEntry, Membership } from './membership.js'
 import { sanitize } from './validate.js'
 import { NONE } from './types.js'
 import type {
-  HardState, Message, MessageType, NodeId, ProposeResult, RaftConfig, RaftStats, Ready,
-  RestoredState, Role, SoftState
+  AnyMessage, AnyMessageType, ConfChange, ConfChangeResult, ConfState, ExtMessage, HardState, Message,
+  MessageType, NodeId, ProposeResult, RaftConfig, RaftStats, ReadIndexResult, ReadState, Ready,
+  RestoredState, Role, SnapshotMeta, SoftState, TransferResult
 } from './types.js'
 
 const EMPTY = new Uint8Array(0)
+
+const EXT_TYPES = new Set<AnyMessageType>(['MsgReadIndex', 'MsgReadIndexResp', 'MsgTimeoutNow', 'MsgSnap'])
+/**
+ * Taken from nodes outside our configuration too (thesis §4.1: servers answer without consulting
+ * their configuration). What a leader sends: a node whose log is behind may not know the leader
+ * yet (added by entries it has not got), and could otherwise never catch up. Vote requests: our
+ * configuration may be stale (an uncommitted entry from a deposed leader) and the candidate's
+ * the real one, which may need our vote; only the candidate's tally decides whose votes count.
+ * Pre-vote and the leader lease keep outsiders from disrupting a working cluster.
+ */
+const OPEN_TRAFFIC = new Set<AnyMessageType>([
+  'MsgApp', 'MsgHeartbeat', 'MsgSnap', 'MsgTimeoutNow', 'MsgReadIndexResp', 'MsgVote', 'MsgPreVote'
+])
 
 export interface RaftStatus {
   id: NodeId
@@ -25,6 +40,16 @@ export interface RaftStatus {
   applied: number
   lastIndex: number
   lastTerm: number
+  /** The configuration in force (the latest in the log, committed or not). */
+  voters: NodeId[]
+  learners: NodeId[]
+  /** Index of the entry that set it (the snapshot's index when it predates the log). */
+  configIndex: number
+  /** The log starts after this snapshot (index 0: never compacted). */
+  snapshotIndex: number
+  snapshotTerm: number
+  /** Leader only, while a leadership transfer is in progress: its target. */
+  transferee?: NodeId
   /** Leader only: each follower's match/next/state. */
   progress?: Record<NodeId, { match: number, next: number, state: string, inflight: number }>
 }
@@ -42,13 +67,16 @@ export class RaftNode {
     proposalsDropped: 0,
     proposalsForwarded: 0,
     elections: 0,
-    stepDowns: 0
+    stepDowns: 0,
+    readsDropped: 0,
+    transfersAborted: 0,
+    snapshotsSent: 0,
+    snapshotsInstalled: 0
   }
 
   private readonly cfg: RaftConfig
-  private readonly voters: ReadonlySet<NodeId>
-  private readonly learners: ReadonlySet<NodeId>
-  private readonly quorum: number
+  /** The configuration in force, kept equal to log.conf() by syncConfig(). */
+  private readonly members: Membership
   private readonly log: RaftLog
   private term = 0
   private vote: NodeId = NONE
@@ -58,9 +86,20 @@ export class RaftNode {
   private leader: Leader | null = null
   private readonly votes = new Map<NodeId, boolean>()
   private msgs: Message[] = []
+  private extMsgs: ExtMessage[] = []
+  private readStates: ReadState[] = []
+  /** A snapshot restored from a MsgSnap, for the next Ready. */
+  private installed: SnapshotMeta | null = null
   private electionElapsed = 0
   private heartbeatElapsed = 0
   private randomizedElectionTimeout = 0
+  /**
+   * With leaseRead, a node that just started honours the lease of a leader it may have heard
+   * before it went down: no vote for anyone during its first election timeout.
+   */
+  private startupLease: boolean
+  private seenConfVersion: number
+  private confChanged = false
   private prevHard: HardState
   private prevSoft: SoftState = { role: 'follower', leader: NONE }
   private outstanding: Ready | null = null
@@ -69,17 +108,18 @@ export class RaftNode {
     checkConfig(config)
     this.cfg = config
     this.id = config.id
-    this.voters = new Set(config.voters)
-    this.learners = new Set(config.learners ?? [])
-    this.quorum = Math.floor(this.voters.size / 2) + 1
+    const initial: ConfState = { voters: config.voters.slice(), learners: (config.learners ?? []).slice() }
     if (restored !== undefined) {
       const hs = restored.hardState
-      this.log = new RaftLog({ entries: restored.entries, commit: hs.commit, applied: restored.applied })
+      this.log = new RaftLog(initial, { entries: restored.entries, commit: hs.commit, applied: restored.applied, snapshot: restored.snapshot })
       this.term = hs.term
       this.vote = hs.vote
     } else {
-      this.log = new RaftLog()
+      this.log = new RaftLog(initial)
     }
+    this.members = new Membership(this.log.conf())
+    this.seenConfVersion = this.log.confVersion
+    this.startupLease = config.leaseRead === true
     this.prevHard = this.hardState()
     this.becomeFollower(this.term, NONE)
   }
@@ -96,10 +136,14 @@ export class RaftNode {
 
   propose (data: Uint8Array): ProposeResult {
     if (this.leader !== null) {
+      if (this.leader.transferee !== NONE) {
+        this.stats.proposalsDropped++
+        return { status: 'dropped', reason: 'transferring' }
+      }
       const index = this.leader.append([{ data }])
       return { status: 'accepted', index, term: this.term }
     }
-    if (!this.isMember(this.id)) {
+    if (!this.members.isMember(this.id)) {
       this.stats.proposalsDropped++
       return { status: 'dropped', reason: 'not-a-member' }
     }
@@ -112,25 +156,96 @@ export class RaftNode {
     return { status: 'forwarded', to: this.lead }
   }
 
+  /**
+   * A linearizable read (thesis §6.4) named by `ctx`, which the driver keeps unique among its
+   * reads in flight. The leader confirms it is still leader, then Ready.readStates says from which
+   * index the state machine may answer it. A follower or learner asks its leader. The core keeps
+   * no state for a read that fails on the way (leader lost, message lost): the driver times it
+   * out, and may give up early when softState shows the leader it asked is gone.
+   */
+  readIndex (ctx: string): ReadIndexResult {
+    if (this.leader !== null) {
+      this.leader.readIndex(this.id, ctx)
+      return { status: 'pending' }
+    }
+    if (!this.members.isMember(this.id)) return { status: 'dropped', reason: 'not-a-member' }
+    if (this.lead === NONE) return { status: 'dropped', reason: 'no-leader' }
+    this.send({ type: 'MsgReadIndex', to: this.lead, term: 0, context: ctx })
+    return { status: 'forwarded', to: this.lead }
+  }
+
+  /**
+   * Hand leadership to `to`, or to the most up-to-date voter (thesis §3.10). Proposals are
+   * dropped ('transferring') meanwhile; the target is brought up to date, then told to campaign
+   * at once (MsgTimeoutNow), and its votes pass other voters' leases. The transfer ends when this
+   * node steps down, or is abandoned after an election timeout. Calling it again retargets.
+   */
+  transferLeadership (to?: NodeId): TransferResult {
+    const leader = this.leader
+    if (leader === null) return { status: 'refused', reason: 'not-leader' }
+    const target = to ?? leader.bestTransferTarget()
+    if (target === NONE || target === this.id) return { status: 'refused', reason: 'no-target' }
+    if (!this.members.voters.has(target)) return { status: 'refused', reason: 'not-a-voter' }
+    if (leader.transferee !== target) leader.startTransfer(target)
+    return { status: 'started', to: target }
+  }
+
+  /**
+   * Propose one membership change (leader only). It takes effect on each node as soon as the
+   * config entry is in its log; Ready.config reports it. One at a time: refused while an earlier
+   * change is uncommitted, and until this leader has committed an entry of its own term (else a
+   * change appended by a previous leader and one appended now could both be in force on
+   * different nodes without sharing a majority). A leader that removes itself leads until the
+   * change commits, then hands over (MsgTimeoutNow to a caught-up voter) and steps down.
+   */
+  proposeConfChange (cc: ConfChange): ConfChangeResult {
+    const leader = this.leader
+    if (leader === null) return { status: 'refused', reason: 'not-leader' }
+    if (leader.transferee !== NONE) return { status: 'refused', reason: 'transferring' }
+    if (!leader.termCommitted()) return { status: 'refused', reason: 'not-ready' }
+    if (this.log.confIndex() > this.log.committed) return { status: 'refused', reason: 'pending-config' }
+    if (typeof cc.id !== 'string' || cc.id === '') return { status: 'refused', reason: 'invalid' }
+    if (cc.op === 'add-voter' && !this.members.isMember(cc.id)) return { status: 'refused', reason: 'not-caught-up' }
+    const next = changeConf(this.members.state(), cc)
+    if (typeof next === 'string') return { status: 'refused', reason: next }
+    if ((cc.op === 'promote' || cc.op === 'add-voter') && (leader.prs.get(cc.id)?.match ?? 0) < this.log.committed) {
+      return { status: 'refused', reason: 'not-caught-up' }
+    }
+    const index = leader.append([{ data: encodeConfEntry(cc, next), type: 'config' }])
+    this.afterChange()
+    return { status: 'accepted', index, term: this.term }
+  }
+
+  /**
+   * The driver's state machine has a snapshot covering every entry up to `index` (<= applied):
+   * the log drops them. Returns the meta to store with the snapshot data (and to pass back in
+   * RestoredState.snapshot). The driver then drops its stored entries up to meta.index. A
+   * follower that needs them later gets a MsgSnap instead. Throws when index is past applied.
+   */
+  compact (index: number): SnapshotMeta {
+    if (!Number.isSafeInteger(index) || index < 0) throw new Error(`raft: bad compact index ${index}`)
+    this.log.compact(index)
+    return this.log.snapshotMeta()
+  }
+
+  /**
+   * Leader side of a snapshot transfer: the driver finished sending the snapshot named by a
+   * MsgSnap to `to`, or gave up. Until one of this or the follower's answer arrives, nothing else
+   * is sent to it.
+   */
+  reportSnapshot (to: NodeId, status: 'finished' | 'failed'): void {
+    this.leader?.reportSnapshot(to, status === 'finished')
+  }
+
   /** Never throws on what the network delivers: odd messages are counted in stats and dropped. */
-  step (raw: Message): void {
+  step (raw: AnyMessage): void {
     this.stats.received++
     const m = sanitize(raw)
     if (m === undefined || m.from === this.id) { this.stats.ignoredMalformed++; return }
     if (m.to !== this.id) { this.stats.ignoredMisaddressed++; return }
-    if (!this.isMember(m.from)) { this.stats.ignoredNonMember++; return }
-    if (m.type === 'MsgProp') { this.stepProp(m); return }
-    const isVoteReq = m.type === 'MsgVote' || m.type === 'MsgPreVote'
-    if (isVoteReq && (!this.promotable() || !this.voters.has(m.from))) {
-      this.stats.ignoredLearnerVote++
-      return
-    }
-    if (!this.stepTerm(m, isVoteReq)) return
-
-    if (isVoteReq) { this.handleVoteRequest(m); return }
-    if (this.leader !== null) this.leader.step(m)
-    else if (this.role === 'follower') this.stepFollower(m)
-    else this.stepCandidate(m)
+    if (!OPEN_TRAFFIC.has(m.type) && !this.members.isMember(m.from)) { this.stats.ignoredNonMember++; return }
+    this.stepChecked(m)
+    this.afterChange()
   }
 
   /** The next batch of work, or null when there is none. Call advance(ready) before the next ready(). */
@@ -143,12 +258,20 @@ export class RaftNode {
     const ssChanged = ss.role !== this.prevSoft.role || ss.leader !== this.prevSoft.leader
     const entries = this.log.unstableEntries()
     const committedEntries = this.log.nextCommittedEntries()
-    if (!hsChanged && !ssChanged && entries.length === 0 && committedEntries.length === 0 && this.msgs.length === 0) return null
-    const rd: Ready = { entries, messages: this.msgs, committedEntries }
+    if (!hsChanged && !ssChanged && entries.length === 0 && committedEntries.length === 0 && this.msgs.length === 0 &&
+      this.extMsgs.length === 0 && this.readStates.length === 0 && !this.confChanged && this.installed === null) return null
+    const rd: Ready = { entries, messages: this.msgs, extMessages: this.extMsgs, committedEntries }
     if (hsChanged) rd.hardState = hs
     if (ssChanged) rd.softState = ss
     if (this.leader !== null && hs.term === this.prevHard.term && hs.vote === this.prevHard.vote) rd.sendFirst = true
+    if (this.readStates.length > 0) rd.readStates = this.readStates
+    if (this.confChanged) rd.config = this.members.state()
+    if (this.installed !== null) rd.snapshot = this.installed
     this.msgs = []
+    this.extMsgs = []
+    this.readStates = []
+    this.confChanged = false
+    this.installed = null
     this.prevHard = hs
     this.prevSoft = ss
     this.outstanding = rd
@@ -166,6 +289,7 @@ export class RaftNode {
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1]
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index)
     this.outstanding = null
+    this.afterChange()
   }
 
   hardState (): HardState {
@@ -173,6 +297,7 @@ export class RaftNode {
   }
 
   status (): RaftStatus {
+    const snap = this.log.snapshotMeta()
     const st: RaftStatus = {
       id: this.id,
       role: this.role,
@@ -182,9 +307,15 @@ export class RaftNode {
       commit: this.log.committed,
       applied: this.log.applied,
       lastIndex: this.log.lastIndex(),
-      lastTerm: this.log.lastTerm()
+      lastTerm: this.log.lastTerm(),
+      voters: [...this.members.voters],
+      learners: [...this.members.learners],
+      configIndex: this.log.confIndex(),
+      snapshotIndex: snap.index,
+      snapshotTerm: snap.term
     }
     if (this.leader !== null) {
+      if (this.leader.transferee !== NONE) st.transferee = this.leader.transferee
       st.progress = {}
       for (const [id, pr] of this.leader.prs) st.progress[id] = { match: pr.match, next: pr.next, state: pr.state, inflight: pr.inflights.count }
     }
@@ -193,8 +324,27 @@ export class RaftNode {
 
   // ---- membership & roles -----------------------------------------------------------------
 
-  private isMember (id: NodeId): boolean { return this.voters.has(id) || this.learners.has(id) }
-  private promotable (): boolean { return this.voters.has(this.id) }
+  private promotable (): boolean { return this.members.voters.has(this.id) }
+
+  /**
+   * After anything that may have changed the log: adopt a new configuration, and retire a leader
+   * whose own removal just committed.
+   */
+  private afterChange (): void {
+    if (this.log.confVersion !== this.seenConfVersion) {
+      this.seenConfVersion = this.log.confVersion
+      this.members.set(this.log.conf())
+      this.confChanged = true
+      this.leader?.applyConfig()
+    }
+    const leader = this.leader
+    if (leader !== null && !this.members.voters.has(this.id) && this.log.committed >= this.log.confIndex()) {
+      const to = leader.bestTransferTarget()
+      if (to !== NONE && leader.isCaughtUp(to)) leader.sendTimeoutNow(to)
+      this.stats.stepDowns++
+      this.becomeFollower(this.term, NONE)
+    }
+  }
 
   private reset (term: number): void {
     if (term !== this.term) {
@@ -228,12 +378,14 @@ export class RaftNode {
       id: this.id,
       term: this.term,
       cfg: this.cfg,
-      voters: this.voters,
-      learners: this.learners,
-      quorum: this.quorum,
+      members: this.members,
       log: this.log,
       stats: this.stats,
-      send: m => { this.send(m) }
+      send: m => { this.send(m) },
+      serveRead: (from, ctx, index) => {
+        if (from === this.id) this.readStates.push({ ctx, index })
+        else this.send({ type: 'MsgReadIndexResp', to: from, term: this.term, index, context: ctx })
+      }
     })
     // Entries of earlier terms commit only under an entry of this term (thesis §3.6.2).
     this.leader.append([{ data: EMPTY, type: 'noop' }])
@@ -243,12 +395,14 @@ export class RaftNode {
 
   private tickElection (): void {
     this.electionElapsed++
+    if (this.electionElapsed >= this.cfg.electionTicks) this.startupLease = false
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.campaign(this.cfg.preVote)
     }
   }
 
   private tickLeader (leader: Leader): void {
+    leader.tick()
     this.heartbeatElapsed++
     this.electionElapsed++
     if (this.electionElapsed >= this.cfg.electionTicks) {
@@ -267,8 +421,12 @@ export class RaftNode {
 
   // ---- elections ----------------------------------------------------------------------------
 
-  /** Pre-vote asks "would you vote for me at term+1?" without touching anyone's term. */
-  private campaign (pre: boolean): void {
+  /**
+   * Pre-vote asks "would you vote for me at term+1?" without touching anyone's term. A transfer
+   * campaign skips it: the leader asked for it, so there is a live leader to defeat on purpose.
+   */
+  private campaign (pre: boolean, transfer = false): void {
+    this.startupLease = false
     let voteTerm: number
     let type: MessageType
     if (pre) {
@@ -289,9 +447,11 @@ export class RaftNode {
       else this.becomeLeader()
       return
     }
-    for (const id of this.voters) {
+    for (const id of this.members.voters) {
       if (id === this.id) continue
-      this.send({ type, to: id, term: voteTerm, index: this.log.lastIndex(), logTerm: this.log.lastTerm() })
+      const m: Omit<Message, 'from'> = { type, to: id, term: voteTerm, index: this.log.lastIndex(), logTerm: this.log.lastTerm() }
+      if (transfer) m.transfer = true
+      this.send(m)
     }
   }
 
@@ -300,34 +460,59 @@ export class RaftNode {
     let yes = 0
     let no = 0
     for (const [id, v] of this.votes) {
-      if (!this.voters.has(id)) continue
+      if (!this.members.voters.has(id)) continue
       if (v) yes++
       else no++
     }
-    if (yes >= this.quorum) return 'won'
-    if (no > this.voters.size - this.quorum) return 'lost'
+    const quorum = this.members.quorum()
+    if (yes >= quorum) return 'won'
+    if (no > this.members.voters.size - quorum) return 'lost'
     return 'pending'
+  }
+
+  private stepChecked (m: AnyMessage): void {
+    switch (m.type) {
+      case 'MsgProp': return this.stepProp(m)
+      case 'MsgReadIndex':
+        if (this.leader !== null) this.leader.readIndex(m.from, m.context ?? '')
+        else this.stats.readsDropped++
+        return
+      case 'MsgReadIndexResp':
+        // Confirmed by a leader after the read was asked: valid whatever happened since.
+        this.readStates.push({ ctx: m.context ?? '', index: m.index ?? 0 })
+        return
+    }
+    // Learners answer too (etcd does the same): one may have been promoted by an entry it has
+    // not got yet, and its vote be needed.
+    const isVoteReq = m.type === 'MsgVote' || m.type === 'MsgPreVote'
+    if (!this.stepTerm(m, isVoteReq)) return
+
+    if (isVoteReq) { this.handleVoteRequest(m); return }
+    if (this.leader !== null) this.leader.step(m)
+    else if (this.role === 'follower') this.stepFollower(m)
+    else this.stepCandidate(m)
   }
 
   /**
    * Term rules common to every role. Returns false when the message is consumed here.
    * Check-quorum's lease: a node that heard from a leader within the election timeout ignores
-   * vote requests, so a rejoining node cannot depose a healthy leader.
+   * vote requests, so a rejoining node cannot depose a healthy leader; a transfer vote passes.
    */
-  private stepTerm (m: Message, isVoteReq: boolean): boolean {
+  private stepTerm (m: AnyMessage, isVoteReq: boolean): boolean {
     if (m.term > this.term) {
-      if (isVoteReq && this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTicks) {
+      if (isVoteReq && this.cfg.checkQuorum && m.transfer !== true && (this.lead !== NONE || this.startupLease) &&
+        this.electionElapsed < this.cfg.electionTicks) {
         this.stats.ignoredVoteInLease++
         return false
       }
       // A pre-vote (and a granted answer to one) is about a term nobody has entered yet.
       if (m.type === 'MsgPreVote' || (m.type === 'MsgPreVoteResp' && m.reject !== true)) return true
-      const fromLeader = m.type === 'MsgApp' || m.type === 'MsgHeartbeat'
+      const fromLeader = m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap'
       this.becomeFollower(m.term, fromLeader ? m.from : NONE)
       return true
     }
     if (m.term < this.term) {
-      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'MsgApp' || m.type === 'MsgHeartbeat')) {
+      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap')) {
         // A stale leader (partitioned, now back) learns our term from this and steps down; with
         // pre-vote it could otherwise never hear a higher term. A heartbeat answer is harmless
         // should it reach that node after it became leader of our term.
@@ -342,7 +527,7 @@ export class RaftNode {
     return true
   }
 
-  private handleVoteRequest (m: Message): void {
+  private handleVoteRequest (m: AnyMessage): void {
     const pre = m.type === 'MsgPreVote'
     const canVote = this.vote === m.from ||
       (this.vote === NONE && this.lead === NONE) ||
@@ -362,7 +547,7 @@ export class RaftNode {
     }
   }
 
-  private stepCandidate (m: Message): void {
+  private stepCandidate (m: AnyMessage): void {
     const want = this.role === 'pre-candidate' ? 'MsgPreVoteResp' : 'MsgVoteResp'
     switch (m.type) {
       case 'MsgApp':
@@ -373,8 +558,12 @@ export class RaftNode {
         this.becomeFollower(m.term, m.from)
         this.handleHeartbeat(m)
         return
+      case 'MsgSnap':
+        this.becomeFollower(m.term, m.from)
+        this.handleSnapshot(m)
+        return
       case want: {
-        if (!this.voters.has(m.from)) { this.stats.ignoredLearnerVote++; return }
+        if (!this.members.voters.has(m.from)) { this.stats.ignoredLearnerVote++; return }
         const res = this.poll(m.from, m.reject !== true)
         if (res === 'won') {
           if (this.role === 'pre-candidate') this.campaign(false)
@@ -391,28 +580,38 @@ export class RaftNode {
 
   // ---- follower -----------------------------------------------------------------------------
 
-  private stepFollower (m: Message): void {
-    if (m.type === 'MsgApp' || m.type === 'MsgHeartbeat') {
-      this.electionElapsed = 0
-      this.lead = m.from
-      if (m.type === 'MsgApp') this.handleAppend(m)
-      else this.handleHeartbeat(m)
-      return
+  private stepFollower (m: AnyMessage): void {
+    switch (m.type) {
+      case 'MsgApp':
+      case 'MsgHeartbeat':
+      case 'MsgSnap':
+        this.electionElapsed = 0
+        this.lead = m.from
+        if (m.type === 'MsgApp') this.handleAppend(m)
+        else if (m.type === 'MsgHeartbeat') this.handleHeartbeat(m)
+        else this.handleSnapshot(m)
+        return
+      case 'MsgTimeoutNow':
+        // Our leader hands over: campaign now, without pre-vote, votes passing leases.
+        if (this.promotable()) this.campaign(false, true)
+        else this.stats.ignoredLearnerVote++
+        return
+      default:
+        this.stats.ignoredStaleTerm++
     }
-    this.stats.ignoredStaleTerm++
   }
 
-  private stepProp (m: Message): void {
+  private stepProp (m: AnyMessage): void {
     const entries = m.entries ?? []
     // Only the leader takes remote proposals: re-forwarding could loop while leadership moves.
-    if (this.leader === null || entries.length === 0) {
+    if (this.leader === null || entries.length === 0 || this.leader.transferee !== NONE) {
       this.stats.proposalsDropped++
       return
     }
     this.leader.append(entries.map(e => ({ data: e.data })))
   }
 
-  private handleAppend (m: Message): void {
+  private handleAppend (m: AnyMessage): void {
     const prev = m.index ?? 0
     if (prev < this.log.committed) {
       // Everything up to our commit matches any current leader.
@@ -436,14 +635,37 @@ export class RaftNode {
     this.send({ type: 'MsgAppResp', to: m.from, term: this.term, index: prev, reject: true, rejectHint: hint, logTerm: hintTerm })
   }
 
-  private handleHeartbeat (m: Message): void {
+  private handleHeartbeat (m: AnyMessage): void {
     // The leader sends min(its commit, our match): entries up to there are ours already.
     this.log.commitTo(m.commit ?? 0)
-    this.send({ type: 'MsgHeartbeatResp', to: m.from, term: this.term })
+    // Echo the round: the leader's pending reads count it.
+    this.send({ type: 'MsgHeartbeatResp', to: m.from, term: this.term, index: m.index ?? 0 })
   }
 
-  private send (m: Omit<Message, 'from'>): void {
-    this.msgs.push({ ...m, from: this.id })
+  /**
+   * The leader's snapshot, whose data the driver already holds. A snapshot at or below our
+   * commit index tells nothing new; one whose last entry we hold only moves the commit index;
+   * otherwise it replaces the whole log (and, through its meta, the configuration).
+   */
+  private handleSnapshot (m: AnyMessage): void {
+    const s = m.snapshot
+    if (s === undefined) return
+    if (s.index > this.log.committed) {
+      if (this.log.matchTerm(s.index, s.term)) {
+        this.log.commitTo(s.index)
+      } else {
+        this.log.restore(s)
+        this.installed = { index: s.index, term: s.term, voters: s.voters.slice(), learners: s.learners.slice() }
+        this.stats.snapshotsInstalled++
+      }
+    }
+    this.send({ type: 'MsgAppResp', to: m.from, term: this.term, index: this.log.committed })
+  }
+
+  private send (m: Omit<AnyMessage, 'from'>): void {
+    const full = { ...m, from: this.id }
+    if (EXT_TYPES.has(m.type)) this.extMsgs.push(full as ExtMessage)
+    else this.msgs.push(full as Message)
   }
 }
 
@@ -456,4 +678,7 @@ function checkConfig (c: RaftConfig): void {
   if (!Number.isSafeInteger(c.electionTicks) || c.electionTicks <= c.heartbeatTicks) bad('electionTicks must be > heartbeatTicks')
   if (!Number.isSafeInteger(c.maxInflightAppends) || c.maxInflightAppends < 1) bad('maxInflightAppends must be >= 1')
   if (!Number.isSafeInteger(c.maxEntriesPerAppend) || c.maxEntriesPerAppend < 1) bad('maxEntriesPerAppend must be >= 1')
+  if (c.leaseRead === true && !c.checkQuorum) bad('leaseRead needs checkQuorum')
+  if (c.maxClockDrift !== undefined && !(c.maxClockDrift >= 1)) bad('maxClockDrift must be >= 1')
+  if (c.leaseRead === true && Math.floor((c.electionTicks - 1) / (c.maxClockDrift ?? 1.25)) < 1) bad('electionTicks too small for a lease')
 }

@@ -1,0 +1,114 @@
+import { strict as assert } from 'node:assert'
+import type { AnyMessage } from '../../protocols/raft/core/index.js'
+import { Cluster } from '../sim/harness.js'
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+const timeoutNow = (m: AnyMessage) => m.type === 'MsgTimeoutNow'
+
+function steady (learners: string[] = []): Cluster {
+  const c = new Cluster(['a', 'b', 'c'], learners)
+  c.elect('a')
+  c.tick('a')
+  c.deliver()
+  return c
+}
+
+describe('raft core: leadership transfer', () => {
+  it('hands over to an up-to-date voter: MsgTimeoutNow at once, a campaign that passes the leases', () => {
+    const c = steady()
+    assert.deepEqual(c.node('a').transferLeadership('b'), { status: 'started', to: 'b' })
+    assert.equal(c.node('a').status().transferee, 'b')
+    const out = c.drain('a')
+    assert.deepEqual(out.filter(timeoutNow).map(m => [m.to, m.term]), [['b', 1]])
+    c.deliverOne(timeoutNow)
+    // No pre-vote: a real vote at once, flagged so c (which hears a every tick) grants it.
+    const votes = c.outbox.filter(m => m.from === 'b')
+    assert.deepEqual(votes.map(m => [m.type, m.to, m.term, m.transfer]), [['MsgVote', 'a', 2, true], ['MsgVote', 'c', 2, true]])
+    c.deliver()
+    assert.equal(c.node('b').status().role, 'leader')
+    assert.equal(c.node('b').status().term, 2)
+    assert.equal(c.node('a').status().role, 'follower')
+    assert.equal(c.node('c').stats.ignoredVoteInLease, 0)
+    c.tick('b')
+    c.deliver()
+    for (const id of ['a', 'b', 'c']) assert.equal(c.node(id).status().leader, 'b')
+  })
+
+  it('brings a lagging target up to date first, then tells it to campaign', () => {
+    const c = steady()
+    c.propose('a', 'x')
+    c.deliver(m => m.to !== 'c' && m.from !== 'c')
+    c.drop()
+    assert.equal(c.node('a').status().progress?.c?.match, 1)
+    c.node('a').transferLeadership('c')
+    const out = c.drain('a')
+    assert.equal(out.filter(timeoutNow).length, 0, 'not before c holds everything')
+    assert.ok(out.some(m => m.type === 'MsgApp' && m.to === 'c'))
+    c.deliver(m => m.type === 'MsgApp' || m.type === 'MsgAppResp')
+    assert.deepEqual(c.outbox.filter(timeoutNow).map(m => m.to), ['c'])
+    c.deliver()
+    assert.equal(c.node('c').status().role, 'leader')
+    assert.deepEqual(c.node('c').status().lastIndex, 3, 'its own empty entry after x')
+  })
+
+  it('drops proposals meanwhile, local and forwarded, and refuses membership changes', () => {
+    const c = steady()
+    c.node('a').transferLeadership('b')
+    c.drain('a')
+    c.drop()
+    assert.deepEqual(c.node('a').propose(enc('late')), { status: 'dropped', reason: 'transferring' })
+    c.node('a').step({ type: 'MsgProp', from: 'c', to: 'a', term: 0, entries: [{ term: 0, index: 0, data: enc('fwd') }] })
+    assert.equal(c.node('a').status().lastIndex, 1, 'nothing appended')
+    assert.deepEqual(c.node('a').proposeConfChange({ op: 'remove', id: 'c' }), { status: 'refused', reason: 'transferring' })
+  })
+
+  it('is abandoned after an election timeout when the target does not take over', () => {
+    const c = steady()
+    c.node('a').transferLeadership('b')
+    c.drain('a')
+    c.drop() // the MsgTimeoutNow is lost
+    for (let i = 0; i < 9; i++) {
+      c.tick('a')
+      c.deliver(m => m.to !== 'b' && m.from !== 'b')
+      c.drop()
+    }
+    assert.equal(c.node('a').status().transferee, 'b')
+    c.tick('a')
+    c.drop()
+    assert.equal(c.node('a').status().transferee, undefined)
+    assert.equal(c.node('a').stats.transfersAborted, 1)
+    assert.equal(c.node('a').status().role, 'leader')
+    assert.equal(c.node('a').propose(enc('again')).status, 'accepted')
+  })
+
+  it('picks the most up-to-date voter when no target is named', () => {
+    const c = steady()
+    c.propose('a', 'x')
+    c.deliver(m => m.to !== 'b' && m.from !== 'b')
+    c.drop()
+    assert.deepEqual(c.node('a').transferLeadership(), { status: 'started', to: 'c' })
+  })
+
+  it('refuses without a leader, a learner target, or nobody to hand over to', () => {
+    const c = steady(['l'])
+    assert.deepEqual(c.node('b').transferLeadership('c'), { status: 'refused', reason: 'not-leader' })
+    assert.deepEqual(c.node('a').transferLeadership('l'), { status: 'refused', reason: 'not-a-voter' })
+    assert.deepEqual(c.node('a').transferLeadership('zz'), { status: 'refused', reason: 'not-a-voter' })
+    assert.deepEqual(c.node('a').transferLeadership('a'), { status: 'refused', reason: 'no-target' })
+    const solo = new Cluster(['s'])
+    solo.elect('s')
+    assert.deepEqual(solo.node('s').transferLeadership(), { status: 'refused', reason: 'no-target' })
+    // A learner told to campaign ignores it.
+    c.node('l').step({ type: 'MsgTimeoutNow', from: 'a', to: 'l', term: 1 })
+    assert.equal(c.node('l').status().role, 'follower')
+    assert.equal(c.node('l').status().term, 1)
+  })
+
+  it('a vote request without the transfer flag is still held off by the lease', () => {
+    const c = steady()
+    c.node('c').step({ type: 'MsgVote', from: 'b', to: 'c', term: 2, index: 2, logTerm: 1 })
+    assert.equal(c.node('c').stats.ignoredVoteInLease, 1)
+    c.node('c').step({ type: 'MsgVote', from: 'b', to: 'c', term: 2, index: 2, logTerm: 1, transfer: true })
+    assert.equal(c.node('c').status().vote, 'b')
+  })
+})
