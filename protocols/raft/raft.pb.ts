@@ -9,6 +9,9 @@ export interface RaftFrame {
   join?: JoinRequest
   joined?: JoinResponse
   keepalive?: KeepAlive
+  snapChunk?: SnapshotChunk
+  snapAck?: SnapshotAck
+  transfer?: TransferRequest
 }
 
 export namespace RaftFrame {
@@ -44,6 +47,21 @@ export namespace RaftFrame {
         if (obj.keepalive != null) {
           w.uint32(42)
           KeepAlive.codec().encode(obj.keepalive, w)
+        }
+
+        if (obj.snapChunk != null) {
+          w.uint32(50)
+          SnapshotChunk.codec().encode(obj.snapChunk, w)
+        }
+
+        if (obj.snapAck != null) {
+          w.uint32(58)
+          SnapshotAck.codec().encode(obj.snapAck, w)
+        }
+
+        if (obj.transfer != null) {
+          w.uint32(66)
+          TransferRequest.codec().encode(obj.transfer, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -85,6 +103,24 @@ export namespace RaftFrame {
             case 5: {
               obj.keepalive = KeepAlive.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.keepalive
+              })
+              break
+            }
+            case 6: {
+              obj.snapChunk = SnapshotChunk.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.snapChunk
+              })
+              break
+            }
+            case 7: {
+              obj.snapAck = SnapshotAck.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.snapAck
+              })
+              break
+            }
+            case 8: {
+              obj.transfer = TransferRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.transfer
               })
               break
             }
@@ -134,6 +170,27 @@ export namespace RaftFrame {
             case 5: {
               yield * KeepAlive.codec().stream(reader, reader.uint32(), `${prefix}.keepalive`, {
                 limits: opts.limits?.keepalive
+              })
+
+              break
+            }
+            case 6: {
+              yield * SnapshotChunk.codec().stream(reader, reader.uint32(), `${prefix}.snapChunk`, {
+                limits: opts.limits?.snapChunk
+              })
+
+              break
+            }
+            case 7: {
+              yield * SnapshotAck.codec().stream(reader, reader.uint32(), `${prefix}.snapAck`, {
+                limits: opts.limits?.snapAck
+              })
+
+              break
+            }
+            case 8: {
+              yield * TransferRequest.codec().stream(reader, reader.uint32(), `${prefix}.transfer`, {
+                limits: opts.limits?.transfer
               })
 
               break
@@ -207,6 +264,38 @@ export namespace RaftFrame {
   export interface RaftFrameMsgRejectHintFieldEvent {
     field: '$.msg.rejectHint'
     value: number
+  }
+
+  export interface RaftFrameMsgContextFieldEvent {
+    field: '$.msg.context'
+    value: string
+  }
+
+  export interface RaftFrameMsgTransferFieldEvent {
+    field: '$.msg.transfer'
+    value: boolean
+  }
+
+  export interface RaftFrameMsgSnapshotIndexFieldEvent {
+    field: '$.msg.snapshot.index'
+    value: number
+  }
+
+  export interface RaftFrameMsgSnapshotTermFieldEvent {
+    field: '$.msg.snapshot.term'
+    value: number
+  }
+
+  export interface RaftFrameMsgSnapshotVotersFieldEvent {
+    field: '$.msg.snapshot.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface RaftFrameMsgSnapshotLearnersFieldEvent {
+    field: '$.msg.snapshot.learners[]'
+    index: number
+    value: string
   }
 
   export interface RaftFrameHelloStateFieldEvent {
@@ -290,6 +379,61 @@ export namespace RaftFrame {
     value: string
   }
 
+  export interface RaftFrameSnapChunkIndexFieldEvent {
+    field: '$.snapChunk.index'
+    value: number
+  }
+
+  export interface RaftFrameSnapChunkTermFieldEvent {
+    field: '$.snapChunk.term'
+    value: number
+  }
+
+  export interface RaftFrameSnapChunkOffsetFieldEvent {
+    field: '$.snapChunk.offset'
+    value: number
+  }
+
+  export interface RaftFrameSnapChunkTotalFieldEvent {
+    field: '$.snapChunk.total'
+    value: number
+  }
+
+  export interface RaftFrameSnapChunkDataFieldEvent {
+    field: '$.snapChunk.data'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RaftFrameSnapChunkMetaFieldEvent {
+    field: '$.snapChunk.meta'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RaftFrameSnapAckIndexFieldEvent {
+    field: '$.snapAck.index'
+    value: number
+  }
+
+  export interface RaftFrameSnapAckOffsetFieldEvent {
+    field: '$.snapAck.offset'
+    value: number
+  }
+
+  export interface RaftFrameSnapAckDoneFieldEvent {
+    field: '$.snapAck.done'
+    value: boolean
+  }
+
+  export interface RaftFrameSnapAckErrorFieldEvent {
+    field: '$.snapAck.error'
+    value: string
+  }
+
+  export interface RaftFrameTransferToFieldEvent {
+    field: '$.transfer.to'
+    value: string
+  }
+
   export function encode (obj: Partial<RaftFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RaftFrame.codec())
   }
@@ -298,8 +442,652 @@ export namespace RaftFrame {
     return decodeMessage(buf, RaftFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftFrame>): Generator<RaftFrameMsgTypeFieldEvent | RaftFrameMsgTermFieldEvent | RaftFrameMsgIndexFieldEvent | RaftFrameMsgLogTermFieldEvent | RaftFrameMsgEntriesTermFieldEvent | RaftFrameMsgEntriesIndexFieldEvent | RaftFrameMsgEntriesTypeFieldEvent | RaftFrameMsgEntriesDataFieldEvent | RaftFrameMsgCommitFieldEvent | RaftFrameMsgRejectFieldEvent | RaftFrameMsgRejectHintFieldEvent | RaftFrameHelloStateFieldEvent | RaftFrameHelloExpectFieldEvent | RaftFrameHelloProposalFieldEvent | RaftFrameHelloVotersFieldEvent | RaftFrameHelloLearnersFieldEvent | RaftFrameHelloClusterFieldEvent | RaftFrameHelloLeaderFieldEvent | RaftFrameJoinExpectFieldEvent | RaftFrameJoinedOkFieldEvent | RaftFrameJoinedReasonFieldEvent | RaftFrameJoinedClusterFieldEvent | RaftFrameJoinedVotersFieldEvent | RaftFrameJoinedLearnersFieldEvent | RaftFrameJoinedLeaderFieldEvent | RaftFrameKeepaliveLeasesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftFrame>): Generator<RaftFrameMsgTypeFieldEvent | RaftFrameMsgTermFieldEvent | RaftFrameMsgIndexFieldEvent | RaftFrameMsgLogTermFieldEvent | RaftFrameMsgEntriesTermFieldEvent | RaftFrameMsgEntriesIndexFieldEvent | RaftFrameMsgEntriesTypeFieldEvent | RaftFrameMsgEntriesDataFieldEvent | RaftFrameMsgCommitFieldEvent | RaftFrameMsgRejectFieldEvent | RaftFrameMsgRejectHintFieldEvent | RaftFrameMsgContextFieldEvent | RaftFrameMsgTransferFieldEvent | RaftFrameMsgSnapshotIndexFieldEvent | RaftFrameMsgSnapshotTermFieldEvent | RaftFrameMsgSnapshotVotersFieldEvent | RaftFrameMsgSnapshotLearnersFieldEvent | RaftFrameHelloStateFieldEvent | RaftFrameHelloExpectFieldEvent | RaftFrameHelloProposalFieldEvent | RaftFrameHelloVotersFieldEvent | RaftFrameHelloLearnersFieldEvent | RaftFrameHelloClusterFieldEvent | RaftFrameHelloLeaderFieldEvent | RaftFrameJoinExpectFieldEvent | RaftFrameJoinedOkFieldEvent | RaftFrameJoinedReasonFieldEvent | RaftFrameJoinedClusterFieldEvent | RaftFrameJoinedVotersFieldEvent | RaftFrameJoinedLearnersFieldEvent | RaftFrameJoinedLeaderFieldEvent | RaftFrameKeepaliveLeasesFieldEvent | RaftFrameSnapChunkIndexFieldEvent | RaftFrameSnapChunkTermFieldEvent | RaftFrameSnapChunkOffsetFieldEvent | RaftFrameSnapChunkTotalFieldEvent | RaftFrameSnapChunkDataFieldEvent | RaftFrameSnapChunkMetaFieldEvent | RaftFrameSnapAckIndexFieldEvent | RaftFrameSnapAckOffsetFieldEvent | RaftFrameSnapAckDoneFieldEvent | RaftFrameSnapAckErrorFieldEvent | RaftFrameTransferToFieldEvent> {
     return streamMessage(buf, RaftFrame.codec(), opts)
+  }
+}
+
+export interface SnapshotChunk {
+  index: number
+  term: number
+  offset: number
+  total: number
+  data: Uint8Array<ArrayBuffer>
+  meta: Uint8Array<ArrayBuffer>
+}
+
+export namespace SnapshotChunk {
+  let _codec: Codec<SnapshotChunk>
+
+  export const codec = (): Codec<SnapshotChunk> => {
+    if (_codec == null) {
+      _codec = message<SnapshotChunk>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.index)
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.term)
+        }
+
+        if ((obj.offset != null && obj.offset !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.offset)
+        }
+
+        if ((obj.total != null && obj.total !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.total)
+        }
+
+        if ((obj.data != null && obj.data.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.data)
+        }
+
+        if ((obj.meta != null && obj.meta.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.meta)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          term: 0,
+          offset: 0,
+          total: 0,
+          data: uint8ArrayAlloc(0),
+          meta: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.offset = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.total = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.data = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.meta = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.offset`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.total`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.data`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.meta`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SnapshotChunkIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface SnapshotChunkTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface SnapshotChunkOffsetFieldEvent {
+    field: '$.offset'
+    value: number
+  }
+
+  export interface SnapshotChunkTotalFieldEvent {
+    field: '$.total'
+    value: number
+  }
+
+  export interface SnapshotChunkDataFieldEvent {
+    field: '$.data'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface SnapshotChunkMetaFieldEvent {
+    field: '$.meta'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<SnapshotChunk>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SnapshotChunk.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotChunk>): SnapshotChunk {
+    return decodeMessage(buf, SnapshotChunk.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotChunk>): Generator<SnapshotChunkIndexFieldEvent | SnapshotChunkTermFieldEvent | SnapshotChunkOffsetFieldEvent | SnapshotChunkTotalFieldEvent | SnapshotChunkDataFieldEvent | SnapshotChunkMetaFieldEvent> {
+    return streamMessage(buf, SnapshotChunk.codec(), opts)
+  }
+}
+
+export interface SnapshotAck {
+  index: number
+  offset: number
+  done: boolean
+  error: string
+}
+
+export namespace SnapshotAck {
+  let _codec: Codec<SnapshotAck>
+
+  export const codec = (): Codec<SnapshotAck> => {
+    if (_codec == null) {
+      _codec = message<SnapshotAck>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.index)
+        }
+
+        if ((obj.offset != null && obj.offset !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.offset)
+        }
+
+        if ((obj.done != null && obj.done !== false)) {
+          w.uint32(24)
+          w.bool(obj.done)
+        }
+
+        if ((obj.error != null && obj.error !== '')) {
+          w.uint32(34)
+          w.string(obj.error)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          offset: 0,
+          done: false,
+          error: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.offset = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.done = reader.bool()
+              break
+            }
+            case 4: {
+              obj.error = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.offset`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.done`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.error`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SnapshotAckIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface SnapshotAckOffsetFieldEvent {
+    field: '$.offset'
+    value: number
+  }
+
+  export interface SnapshotAckDoneFieldEvent {
+    field: '$.done'
+    value: boolean
+  }
+
+  export interface SnapshotAckErrorFieldEvent {
+    field: '$.error'
+    value: string
+  }
+
+  export function encode (obj: Partial<SnapshotAck>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SnapshotAck.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotAck>): SnapshotAck {
+    return decodeMessage(buf, SnapshotAck.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotAck>): Generator<SnapshotAckIndexFieldEvent | SnapshotAckOffsetFieldEvent | SnapshotAckDoneFieldEvent | SnapshotAckErrorFieldEvent> {
+    return streamMessage(buf, SnapshotAck.codec(), opts)
+  }
+}
+
+export interface TransferRequest {
+  to: string
+}
+
+export namespace TransferRequest {
+  let _codec: Codec<TransferRequest>
+
+  export const codec = (): Codec<TransferRequest> => {
+    if (_codec == null) {
+      _codec = message<TransferRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.to != null && obj.to !== '')) {
+          w.uint32(10)
+          w.string(obj.to)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          to: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.to = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.to`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface TransferRequestToFieldEvent {
+    field: '$.to'
+    value: string
+  }
+
+  export function encode (obj: Partial<TransferRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, TransferRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TransferRequest>): TransferRequest {
+    return decodeMessage(buf, TransferRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<TransferRequest>): Generator<TransferRequestToFieldEvent> {
+    return streamMessage(buf, TransferRequest.codec(), opts)
+  }
+}
+
+export interface SnapshotMeta {
+  index: number
+  term: number
+  voters: string[]
+  learners: string[]
+}
+
+export namespace SnapshotMeta {
+  let _codec: Codec<SnapshotMeta>
+
+  export const codec = (): Codec<SnapshotMeta> => {
+    if (_codec == null) {
+      _codec = message<SnapshotMeta>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.index != null && obj.index !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.index)
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.term)
+        }
+
+        if (obj.voters != null && obj.voters.length > 0) {
+          for (const value of obj.voters) {
+            w.uint32(26)
+            w.string(value)
+          }
+        }
+
+        if (obj.learners != null && obj.learners.length > 0) {
+          for (const value of obj.learners) {
+            w.uint32(34)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          index: 0,
+          term: 0,
+          voters: [],
+          learners: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.index = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 3: {
+              if (opts.limits?.voters != null && obj.voters.length === opts.limits.voters) {
+                throw new MaxLengthError('Decode error - repeated field "voters" had too many elements')
+              }
+
+              obj.voters.push(reader.string())
+              break
+            }
+            case 4: {
+              if (opts.limits?.learners != null && obj.learners.length === opts.limits.learners) {
+                throw new MaxLengthError('Decode error - repeated field "learners" had too many elements')
+              }
+
+              obj.learners.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          voters: 0,
+          learners: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.index`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              if (opts.limits?.voters != null && obj.voters === opts.limits.voters) {
+                throw new MaxLengthError('Streaming decode error - repeated field "voters" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.voters[]`,
+                index: obj.voters,
+                value: reader.string()
+              }
+
+              obj.voters++
+
+              break
+            }
+            case 4: {
+              if (opts.limits?.learners != null && obj.learners === opts.limits.learners) {
+                throw new MaxLengthError('Streaming decode error - repeated field "learners" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.learners[]`,
+                index: obj.learners,
+                value: reader.string()
+              }
+
+              obj.learners++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface SnapshotMetaIndexFieldEvent {
+    field: '$.index'
+    value: number
+  }
+
+  export interface SnapshotMetaTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface SnapshotMetaVotersFieldEvent {
+    field: '$.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface SnapshotMetaLearnersFieldEvent {
+    field: '$.learners[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<SnapshotMeta>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, SnapshotMeta.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotMeta>): SnapshotMeta {
+    return decodeMessage(buf, SnapshotMeta.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SnapshotMeta>): Generator<SnapshotMetaIndexFieldEvent | SnapshotMetaTermFieldEvent | SnapshotMetaVotersFieldEvent | SnapshotMetaLearnersFieldEvent> {
+    return streamMessage(buf, SnapshotMeta.codec(), opts)
   }
 }
 
@@ -596,6 +1384,9 @@ export interface RaftMessage {
   commit: number
   reject: boolean
   rejectHint: number
+  context: string
+  transfer: boolean
+  snapshot?: SnapshotMeta
 }
 
 export namespace RaftMessage {
@@ -608,7 +1399,11 @@ export namespace RaftMessage {
     PRE_VOTE = 'PRE_VOTE',
     PRE_VOTE_RESP = 'PRE_VOTE_RESP',
     HEARTBEAT = 'HEARTBEAT',
-    HEARTBEAT_RESP = 'HEARTBEAT_RESP'
+    HEARTBEAT_RESP = 'HEARTBEAT_RESP',
+    READ_INDEX = 'READ_INDEX',
+    READ_INDEX_RESP = 'READ_INDEX_RESP',
+    TIMEOUT_NOW = 'TIMEOUT_NOW',
+    SNAP = 'SNAP'
   }
 
   enum __TypeValues {
@@ -620,7 +1415,11 @@ export namespace RaftMessage {
     PRE_VOTE = 5,
     PRE_VOTE_RESP = 6,
     HEARTBEAT = 7,
-    HEARTBEAT_RESP = 8
+    HEARTBEAT_RESP = 8,
+    READ_INDEX = 9,
+    READ_INDEX_RESP = 10,
+    TIMEOUT_NOW = 11,
+    SNAP = 12
   }
 
   export namespace Type {
@@ -680,6 +1479,21 @@ export namespace RaftMessage {
           w.uint64Number(obj.rejectHint)
         }
 
+        if ((obj.context != null && obj.context !== '')) {
+          w.uint32(74)
+          w.string(obj.context)
+        }
+
+        if ((obj.transfer != null && obj.transfer !== false)) {
+          w.uint32(80)
+          w.bool(obj.transfer)
+        }
+
+        if (obj.snapshot != null) {
+          w.uint32(90)
+          SnapshotMeta.codec().encode(obj.snapshot, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -692,7 +1506,9 @@ export namespace RaftMessage {
           entries: [],
           commit: 0,
           reject: false,
-          rejectHint: 0
+          rejectHint: 0,
+          context: '',
+          transfer: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -737,6 +1553,20 @@ export namespace RaftMessage {
             }
             case 8: {
               obj.rejectHint = reader.uint64Number()
+              break
+            }
+            case 9: {
+              obj.context = reader.string()
+              break
+            }
+            case 10: {
+              obj.transfer = reader.bool()
+              break
+            }
+            case 11: {
+              obj.snapshot = SnapshotMeta.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.snapshot
+              })
               break
             }
             default: {
@@ -825,6 +1655,27 @@ export namespace RaftMessage {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.context`,
+                value: reader.string()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.transfer`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 11: {
+              yield * SnapshotMeta.codec().stream(reader, reader.uint32(), `${prefix}.snapshot`, {
+                limits: opts.limits?.snapshot
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -896,6 +1747,38 @@ export namespace RaftMessage {
     value: number
   }
 
+  export interface RaftMessageContextFieldEvent {
+    field: '$.context'
+    value: string
+  }
+
+  export interface RaftMessageTransferFieldEvent {
+    field: '$.transfer'
+    value: boolean
+  }
+
+  export interface RaftMessageSnapshotIndexFieldEvent {
+    field: '$.snapshot.index'
+    value: number
+  }
+
+  export interface RaftMessageSnapshotTermFieldEvent {
+    field: '$.snapshot.term'
+    value: number
+  }
+
+  export interface RaftMessageSnapshotVotersFieldEvent {
+    field: '$.snapshot.voters[]'
+    index: number
+    value: string
+  }
+
+  export interface RaftMessageSnapshotLearnersFieldEvent {
+    field: '$.snapshot.learners[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<RaftMessage>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RaftMessage.codec())
   }
@@ -904,7 +1787,7 @@ export namespace RaftMessage {
     return decodeMessage(buf, RaftMessage.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageTermFieldEvent | RaftMessageIndexFieldEvent | RaftMessageLogTermFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageCommitFieldEvent | RaftMessageRejectFieldEvent | RaftMessageRejectHintFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftMessage>): Generator<RaftMessageTypeFieldEvent | RaftMessageTermFieldEvent | RaftMessageIndexFieldEvent | RaftMessageLogTermFieldEvent | RaftMessageEntriesTermFieldEvent | RaftMessageEntriesIndexFieldEvent | RaftMessageEntriesTypeFieldEvent | RaftMessageEntriesDataFieldEvent | RaftMessageCommitFieldEvent | RaftMessageRejectFieldEvent | RaftMessageRejectHintFieldEvent | RaftMessageContextFieldEvent | RaftMessageTransferFieldEvent | RaftMessageSnapshotIndexFieldEvent | RaftMessageSnapshotTermFieldEvent | RaftMessageSnapshotVotersFieldEvent | RaftMessageSnapshotLearnersFieldEvent> {
     return streamMessage(buf, RaftMessage.codec(), opts)
   }
 }

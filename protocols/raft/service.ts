@@ -13,10 +13,11 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { ClassicLevel } from 'classic-level'
 import { Counter, Histogram, type Registry } from 'prom-client'
 import type { Logger } from 'pino'
-import { RaftNode, NONE } from './core/index.js'
-import type { Entry, EntryType, Message, MessageType, RaftConfig, Ready, SoftState } from './core/index.js'
+import { RaftNode, NONE, decodeConfEntry } from './core/index.js'
+import type { Entry, RaftConfig, Ready, SoftState } from './core/index.js'
+import { fromPb, toPb } from './codec.js'
 import { RaftTransport, type FrameFilter } from './transport.js'
-import { Entry as PbEntry, Hello, RaftMessage, type JoinResponse, type RaftFrame } from './raft.pb.js'
+import { Hello, type RaftMessage, type JoinResponse, type RaftFrame } from './raft.pb.js'
 import { LevelRaftStorage, MemoryRaftStorage, emptyState, mustSync, type ClusterConfig, type RaftStorage, type StateWrite } from './storage.js'
 import { Formation, type PeerHello, type HelloState } from './formation.js'
 import { KvState, KvInputError, checkFence, checkKey, checkVersion, decodeCommand, encodeCommand, encodeRecord, type Command, type Consistency, type Fence, type KvResult } from './kv.js'
@@ -98,20 +99,6 @@ interface Pending {
   reject: (e: Error) => void
 }
 
-const TYPE_TO_PB: Record<MessageType, RaftMessage.Type> = {
-  MsgProp: RaftMessage.Type.PROP,
-  MsgApp: RaftMessage.Type.APP,
-  MsgAppResp: RaftMessage.Type.APP_RESP,
-  MsgVote: RaftMessage.Type.VOTE,
-  MsgVoteResp: RaftMessage.Type.VOTE_RESP,
-  MsgPreVote: RaftMessage.Type.PRE_VOTE,
-  MsgPreVoteResp: RaftMessage.Type.PRE_VOTE_RESP,
-  MsgHeartbeat: RaftMessage.Type.HEARTBEAT,
-  MsgHeartbeatResp: RaftMessage.Type.HEARTBEAT_RESP
-}
-const PB_TO_TYPE = new Map<string, MessageType>(Object.entries(TYPE_TO_PB).map(([k, v]) => [v, k as MessageType]))
-const ENTRY_TO_PB: Record<EntryType, PbEntry.Type> = { normal: PbEntry.Type.NORMAL, noop: PbEntry.Type.NOOP, config: PbEntry.Type.CONFIG }
-const PB_TO_ENTRY = new Map<string, EntryType>([[PbEntry.Type.NORMAL, 'normal'], [PbEntry.Type.NOOP, 'noop'], [PbEntry.Type.CONFIG, 'config']])
 const PB_TO_STATE = new Map<string, HelloState>([[Hello.State.FORMING, 'forming'], [Hello.State.LOCKED, 'locked'], [Hello.State.MEMBER, 'member']])
 
 /** How long state machine writes may wait for a Ready to carry them. */
@@ -119,35 +106,6 @@ const STATE_FLUSH_MS = 50
 
 export function clusterId (voters: string[]): string {
   return createHash('sha256').update([...voters].sort().join(',')).digest('hex').slice(0, 16)
-}
-
-function toPb (m: Message): RaftMessage {
-  return {
-    type: TYPE_TO_PB[m.type],
-    term: m.term,
-    index: m.index ?? 0,
-    logTerm: m.logTerm ?? 0,
-    entries: (m.entries ?? []).map(e => ({ term: e.term, index: e.index, type: ENTRY_TO_PB[e.type ?? 'normal'], data: e.data as Uint8Array<ArrayBuffer> })),
-    commit: m.commit ?? 0,
-    reject: m.reject === true,
-    rejectHint: m.rejectHint ?? 0
-  }
-}
-
-/** The core's message, or undefined when a field is out of range (the core would drop it too). */
-function fromPb (pb: RaftMessage, from: string, to: string): Message | undefined {
-  const type = PB_TO_TYPE.get(pb.type)
-  const nums = [pb.term, pb.index, pb.logTerm, pb.commit, pb.rejectHint]
-  if (type === undefined || !nums.every(n => Number.isSafeInteger(n) && n >= 0)) return undefined
-  const entries: Entry[] = []
-  for (const e of pb.entries) {
-    const t = PB_TO_ENTRY.get(e.type)
-    if (t === undefined || !Number.isSafeInteger(e.term) || !Number.isSafeInteger(e.index)) return undefined
-    entries.push(t === 'normal' ? { term: e.term, index: e.index, data: e.data } : { term: e.term, index: e.index, data: e.data, type: t })
-  }
-  const m: Message = { type, from, to, term: pb.term, index: pb.index, logTerm: pb.logTerm, commit: pb.commit, reject: pb.reject, rejectHint: pb.rejectHint }
-  if (entries.length > 0) m.entries = entries
-  return m
 }
 
 export class RaftService implements Startable {
@@ -213,7 +171,10 @@ export class RaftService implements Startable {
   /** Learners asked to join through this node (leader): answered once their entry applies. */
   private readonly joinRequests = new Set<string>()
   private readonly joinQueue = new Set<string>()
-  private joinInFlight: { rid: string, at: number } | null = null
+  /** Removed from the cluster by a committed change. */
+  private removed = false
+  /** Called after each committed membership change (callers re-check what they wait for). */
+  private readonly memberWaits = new Set<() => void>()
 
   constructor (components: RaftComponents, init: RaftInit = {}) {
     this.self = components.peerId.toString()
@@ -305,7 +266,7 @@ export class RaftService implements Startable {
 
   status (): RaftStatusJson {
     const st = this.raft?.status()
-    const learner = this.config?.learners.includes(this.self) === true
+    const learner = st?.learners.includes(this.self) === true
     const role: RaftRole = learner ? 'learner' : st?.role === 'leader' ? 'leader' : st?.role === 'candidate' || st?.role === 'pre-candidate' ? 'candidate' : 'follower'
     const now = Date.now()
     return {
@@ -314,8 +275,8 @@ export class RaftService implements Startable {
       leader: st !== undefined && st.leader !== NONE ? st.leader : null,
       commitIndex: st?.commit ?? 0,
       appliedIndex: this.applied,
-      voters: this.config?.voters ?? [],
-      learners: this.config?.learners ?? [],
+      voters: st?.voters ?? [],
+      learners: st?.learners ?? [],
       cluster: this.config?.cluster ?? null,
       formation: {
         state: this.formationState,
@@ -475,8 +436,9 @@ export class RaftService implements Startable {
     }
     const c = this.config
     if (c === null || this.raft === null) { reply({ reason: 'no cluster here yet' }); return }
-    if (c.voters.includes(from) || c.learners.includes(from)) {
-      reply({ ok: true, cluster: c.cluster, voters: c.voters, learners: c.learners })
+    const st = this.raft.status()
+    if (st.voters.includes(from) || st.learners.includes(from)) {
+      this.answerJoin(from)
       return
     }
     const { leader, self } = this.leader()
@@ -486,16 +448,27 @@ export class RaftService implements Startable {
     this.maybeProposeJoins()
   }
 
-  /** The leader adds every learner that asked since the last change in one entry. */
+  /**
+   * A member's answer to a joiner: the cluster's *initial* configuration, from which the joiner's
+   * core derives the current one as the log (or a snapshot) reaches it.
+   */
+  private answerJoin (to: string): void {
+    const c = this.config
+    if (c === null) return
+    this.transport.send(to, { joined: { ok: true, reason: '', cluster: c.cluster, voters: c.voters, learners: c.learners, leader: '' } })
+  }
+
+  /** The leader adds joiners as learners, one membership change at a time (retried each hello). */
   private maybeProposeJoins (): void {
     if (this.raft === null || this.joinQueue.size === 0) return
-    if (this.joinInFlight !== null && Date.now() - this.joinInFlight.at < 2000) return
     if (!this.leader().self) { this.joinQueue.clear(); return }
-    const ids = [...this.joinQueue]
-    this.joinQueue.clear()
-    const rid = this.rid()
-    const r = this.raft.propose(encodeCommand({ rid, op: 'learners', ids }))
-    if (r.status === 'accepted') this.joinInFlight = { rid, at: Date.now() }
+    const st = this.raft.status()
+    for (const id of [...this.joinQueue]) {
+      if (st.voters.includes(id) || st.learners.includes(id)) { this.joinQueue.delete(id); continue }
+      const r = this.raft.proposeConfChange({ op: 'add-learner', id })
+      if (r.status === 'accepted') this.joinQueue.delete(id)
+      break // one change in flight at a time; the next goes once it commits
+    }
     this.scheduleLoop()
   }
 
@@ -506,12 +479,12 @@ export class RaftService implements Startable {
       if (r.leader !== '' && r.leader !== this.self) this.joinTarget = r.leader
       return
     }
-    if (!r.learners.includes(this.self) || r.voters.length === 0) { this.count('malformed'); return }
+    if (r.voters.length === 0) { this.count('malformed'); return }
     const config: ClusterConfig = { cluster: r.cluster, voters: r.voters, learners: r.learners }
     this.formationBusy = true
     this.storage.saveConfig(config).then(() => {
       if (!this.running || this.config !== null) return
-      this.log?.info({ cluster: config.cluster, via: from }, 'raft: joined the cluster as a learner')
+      this.log?.info({ cluster: config.cluster, via: from }, 'raft: joined the cluster; catching up as a learner')
       this.startRaft(config)
     }, (err: Error) => {
       this.log?.error({ err }, 'raft: cannot persist the cluster configuration')
@@ -555,6 +528,7 @@ export class RaftService implements Startable {
     this.formationState = 'member'
     this.waiting = null
     this.raft = this.buildCore(c)
+    this.noteConfig(this.raft.status())
     this.soft = { role: 'follower', leader: NONE }
     this.tickTimer = setInterval(() => {
       if (this.raft === null) return
@@ -564,6 +538,14 @@ export class RaftService implements Startable {
     }, this.tickMs)
     this.tickTimer.unref()
     this.scheduleLoop()
+  }
+
+  /**
+   * Peers in any configuration this node has seen may talk Raft to it: a node behind must hear
+   * from a leader it does not know of yet (core contract). Strangers stay out.
+   */
+  private noteConfig (c: { voters: string[], learners: string[] }): void {
+    for (const id of [...c.voters, ...c.learners]) this.members.add(id)
   }
 
   private onFrame (from: string, frame: RaftFrame): void {
@@ -636,10 +618,11 @@ export class RaftService implements Startable {
     this.readyCounter.inc()
     // A leader's appends go out while it fsyncs (the core counts its copy only after advance).
     if (rd.sendFirst === true) this.sendAll(rd)
+    if (rd.config !== undefined) this.noteConfig(rd.config)
     if (rd.softState !== undefined) this.onSoftState(rd.softState)
     // Committed entries are durable from earlier Readys: apply (and answer) first, so their state
     // machine writes share this Ready's one storage batch.
-    const added = this.apply(rd.committedEntries)
+    this.apply(rd.committedEntries)
     if (rd.hardState !== undefined || rd.entries.length > 0) {
       const sync = mustSync(rd.hardState, this.storage.hardState(), rd.entries.length)
       const t0 = sync ? performance.now() : 0
@@ -649,12 +632,16 @@ export class RaftService implements Startable {
     }
     if (rd.sendFirst !== true) this.sendAll(rd)
     raft.advance(rd)
-    if (added.length > 0) this.addLearners(added)
   }
 
   private sendAll (rd: Ready): void {
     let sent = 0
     for (const m of rd.messages) {
+      if (m.to === this.self) continue
+      this.transport.send(m.to, { msg: toPb(m) })
+      sent++
+    }
+    for (const m of rd.extMessages) {
       if (m.to === this.self) continue
       this.transport.send(m.to, { msg: toPb(m) })
       sent++
@@ -706,23 +693,19 @@ export class RaftService implements Startable {
     }
   }
 
-  /** Applies committed entries; returns learners added by them that the core does not know yet. */
-  private apply (entries: Entry[]): string[] {
-    const added: string[] = []
+  /** Applies committed entries to the state machines. */
+  private apply (entries: Entry[]): void {
     for (const e of entries) {
       // Already applied before a restart (the state machine is durable on its own).
       if (e.index <= this.applied) continue
       this.applied = e.index
       this.stateWrite.applied = e.index
       this.stateDirty = true
+      if (e.type === 'config') { this.appliedConfig(e); continue }
       if (e.type !== undefined && e.type !== 'normal') continue
       const cmd = decodeCommand(e.data)
-      if (cmd === undefined) continue
-      if (cmd.op === 'learners') {
-        for (const id of cmd.ids) if (!this.members.has(id) && !added.includes(id)) added.push(id)
-        if (this.joinInFlight?.rid === cmd.rid) this.joinInFlight = null
-        continue
-      }
+      // 'learners' entries are from before membership changes went through the core: no-ops.
+      if (cmd === undefined || cmd.op === 'learners') continue
       if (cmd.op === 'coord') {
         this.applyCoord(e.index, cmd.cmd)
         continue
@@ -732,33 +715,19 @@ export class RaftService implements Startable {
       const p = this.pending.get(cmd.rid)
       if (p !== undefined) this.settle(p, { result, index: e.index })
     }
-    return added
   }
 
-  /**
-   * Membership for now (the core takes its voters and learners at construction; proper changes
-   * are a later issue): an 'add learners' entry, once applied, rebuilds the core from durable
-   * state with the learners added, as a restart would. Learners never vote, so nodes applying
-   * it at different times cannot disagree on a quorum; a leader loses office and the cluster
-   * elects again (one election timeout).
-   */
-  private addLearners (ids: string[]): void {
-    const c = this.config
-    if (c === null) return
-    const next: ClusterConfig = { cluster: c.cluster, voters: c.voters, learners: [...c.learners, ...ids.filter(id => !c.voters.includes(id))] }
-    this.config = next
-    this.members = new Set([...next.voters, ...next.learners])
-    this.stateWrite.config = next
-    this.stateDirty = true
-    this.raft = this.buildCore(next)
-    this.soft = { role: 'follower', leader: NONE }
-    this.log?.info({ learners: ids }, 'raft: learners added')
-    for (const id of ids) {
-      if (!this.joinRequests.delete(id)) continue
-      this.transport.send(id, { joined: { ok: true, reason: '', cluster: next.cluster, voters: next.voters, learners: next.learners, leader: '' } })
+  /** A committed membership change: answer a joiner it added, note our own removal. */
+  private appliedConfig (e: Entry): void {
+    const cc = decodeConfEntry(e.data)
+    if (cc === undefined) return
+    this.log?.info({ op: cc.op, id: cc.id, voters: cc.voters, learners: cc.learners }, 'raft: membership change committed')
+    if (cc.op !== 'remove' && this.joinRequests.delete(cc.id)) this.answerJoin(cc.id)
+    if (cc.op === 'remove' && cc.id === this.self) {
+      this.removed = true
+      this.log?.warn('raft: this node was removed from the cluster; it no longer takes part (restart it with a fresh data dir to join again)')
     }
-    // Proposals the old core accepted but had not persisted are gone with it (they time out as
-    // "may still be applied"); those waiting for a leader go when the new core finds one.
+    for (const w of [...this.memberWaits]) w()
   }
 
   // ---- coordination -----------------------------------------------------------------------

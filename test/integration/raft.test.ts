@@ -199,7 +199,7 @@ describe('raft cluster (in-process)', function () {
     // The bootstrap peer runs no raft: it is a stranger to the cluster, with a valid connection.
     const stranger = swarm.bootstrap
     const stream = await stranger.libp2p.dialProtocol(peerIdFromString(target.peerId.toString()), RAFT_PROTOCOL)
-    const msg = (over: Partial<RaftMessage>): Uint8Array => RaftFrame.encode({ msg: { type: RaftMessage.Type.VOTE, term: 1, index: 0, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0, ...over } })
+    const msg = (over: Partial<RaftMessage>): Uint8Array => RaftFrame.encode({ msg: { type: RaftMessage.Type.VOTE, term: 1, index: 0, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0, context: '', transfer: false, ...over } as RaftMessage })
     stream.send(encodeFrames([
       new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x02]), // not a RaftFrame
       msg({ term: 2 ** 40 }), // a huge term from a non-member
