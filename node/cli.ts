@@ -13,6 +13,7 @@ import { runLocal } from './commands/local.js'
 import { runSend, runPublish, runListen } from './commands/client.js'
 import { runKvGet, runKvPut, runKvDel } from './commands/kv.js'
 import { runLock, runBarrier, runElect } from './commands/coordination.js'
+import { runMembersAdd, runMembersList, runMembersRemove, runTransfer } from './commands/members.js'
 import type { RawLayer } from './config.js'
 
 const collect = (value: string, prev: string[] = []): string[] => [...prev, value]
@@ -166,6 +167,27 @@ export function buildProgram (): Command {
     .action(async (key: string, opts: Record<string, string | undefined>) => {
       await runKvDel(key, opts)
     })
+
+  const members = program.command('members').description('the Raft voters and learners of a running node\'s cluster, and changes to them')
+  clientOptions(members.command('list', { isDefault: true })
+    .description('print {members: [{peerId, role, self, leader, match?, lastHeardMs}]}'))
+    .action(async (opts: Record<string, string | undefined>) => { await runMembersList(opts) })
+  clientOptions(members.command('add')
+    .description('make a peer a voter (it catches up as a learner first) or, with --learner, a learner')
+    .argument('<peerId>', 'the peer id')
+    .option('--learner', 'add as a learner only')
+    .option('--timeout <ms>', 'give up after this many ms (default 30000)'))
+    .action(async (peerId: string, opts: Record<string, string | boolean | undefined>) => { await runMembersAdd(peerId, opts as never) })
+  clientOptions(members.command('remove')
+    .description('remove a voter or learner from the cluster')
+    .argument('<peerId>', 'the peer id')
+    .option('--timeout <ms>', 'give up after this many ms (default 30000)'))
+    .action(async (peerId: string, opts: Record<string, string | undefined>) => { await runMembersRemove(peerId, opts) })
+  clientOptions(members.command('transfer')
+    .description('hand Raft leadership to --to, or to the most up-to-date voter; prints {leader, term}')
+    .option('--to <peerId>', 'the voter to lead')
+    .option('--timeout <ms>', 'give up after this many ms (default 5000)'))
+    .action(async (opts: Record<string, string | undefined>) => { await runTransfer(opts) })
 
   // Coordination (docs/coordination.md): what these hold is released when the command ends.
   clientOptions(program.command('lock')

@@ -11,6 +11,7 @@ import type { SwarmNode } from '../swarm-node.js'
 import { messagingRoutes } from './messaging.js'
 import { kvRoutes } from './kv.js'
 import { coordinationRoutes } from './coordination.js'
+import { raftAdminRoutes } from './raft.js'
 import { stateRoutes } from './state.js'
 
 export interface ApiServer {
@@ -105,6 +106,7 @@ export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteReg
   if (node.messaging?.raft != null) {
     kvRoutes(app, node)
     coordinationRoutes(app, node)
+    raftAdminRoutes(app, node)
   }
   if (node.messaging?.crdt != null) stateRoutes(app, node)
   for (const register of extraRoutes) register(app, node)

@@ -17,7 +17,7 @@ export interface CoordRaft {
   coordinate: (req: CoordRequest, timeoutMs?: number) => Promise<{ result: CoordResult, index: number }>
   onCoordEvents: (l: (events: CoordEvent[], index: number) => void) => () => void
   keepAlive: (leaseIds: string[]) => void
-  readonly coordination: { lockInfo: (r: string) => LockInfo, leader: (role: string) => LeaderInfo | null, checkFence: (r: string, t: number) => boolean }
+  readonly coordination: { lockInfo: (r: string) => LockInfo, leader: (role: string) => LeaderInfo | null, checkFence: (r: string, t: number) => boolean, lease: (id: string) => unknown }
 }
 
 export interface CoordinatorOptions {
@@ -171,10 +171,16 @@ export class Coordinator {
       mode,
       fencingToken,
       leaseId,
+      // Fails with 'lease_expired' / 'not_holder' when the lock was already lost.
       release: async () => {
-        if (own) { await this.revoke(leaseId); return }
-        const { result } = await this.raft.coordinate({ op: 'lock_release', resource, lease: leaseId, fencingToken })
-        if (!result.ok) throw failure(result)
+        if (!own) {
+          const { result } = await this.raft.coordinate({ op: 'lock_release', resource, lease: leaseId, fencingToken })
+          if (!result.ok) throw failure(result)
+          return
+        }
+        const gone = !this.leases.has(leaseId)
+        await this.revoke(leaseId)
+        if (gone) throw new CoordinationError('lease_expired', `lease ${leaseId} had expired: the lock on ${JSON.stringify(resource)} was lost before release`)
       }
     })
     try {
@@ -192,19 +198,28 @@ export class Coordinator {
       }
       if (result.granted) {
         this.waiters.delete(waiter)
-        return handle(result.fencingToken)
+        return this.live(handle(result.fencingToken))
       }
       const token = await this.within(granted, left(), async () => {
-        // Withdraw; a grant that raced the timeout is released by the cancel itself.
+        // Withdraw. A grant that raced the timeout is released by the cancel itself: then this
+        // call must fail too, or it would hand out a lock that is no longer held. If the cancel's
+        // fate is unknown, fail as well (an own lease is revoked below).
         await this.raft.coordinate({ op: 'lock_cancel', resource, lease: leaseId, waiter }).catch(() => {})
+        return 'undone'
       }, `lock ${JSON.stringify(resource)} not granted within ${opts.timeoutMs ?? this.timeoutMs} ms`)
-      return handle(token)
+      return this.live(handle(token))
     } catch (err) {
       this.waiters.delete(waiter)
       // If the answer was lost the lease id is unknown: nobody keeps it alive, so it expires.
       if (own && leaseId !== '') await this.revoke(leaseId, 5000).catch(() => {})
       throw err
     }
+  }
+
+  /** A grant whose lease expired in the same batch is no grant: the caller must not act on it. */
+  private live (h: LockHandle): LockHandle {
+    if (this.raft.coordination.lease(h.leaseId) === undefined) throw new CoordinationError('lease_expired', `lease ${h.leaseId} expired as the lock on ${JSON.stringify(h.resource)} was granted`)
+    return h
   }
 
   /** Is `token` the fencing token of a current holder of `resource`, as applied on this node? */
@@ -362,17 +377,19 @@ export class Coordinator {
 
   /**
    * Waits for `p` at most `ms`; on timeout runs `withdraw` and fails, unless `p` was satisfied
-   * before the withdrawal applied (its event comes first in log order, so it has run by then).
+   * before the withdrawal applied (its event comes first in log order, so it has run by then) and
+   * the withdrawal did not undo it (`withdraw` returns 'undone': e.g. a cancel that released a
+   * lock granted just before it).
    */
-  private async within (p: Promise<number>, ms: number, withdraw: () => Promise<unknown>, message: string): Promise<number> {
+  private async within (p: Promise<number>, ms: number, withdraw: () => Promise<'undone' | unknown>, message: string): Promise<number> {
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<'timeout'>(resolve => { timer = setTimeout(() => { resolve('timeout') }, Math.max(1, ms)) })
     try {
       const r = await Promise.race([p, timeout])
       if (r !== 'timeout') return r
-      await withdraw()
+      const w = await withdraw()
       const late = await Promise.race([p.then(v => v, () => undefined), new Promise<undefined>(resolve => { setImmediate(() => { resolve(undefined) }) })])
-      if (late !== undefined) return late
+      if (late !== undefined && w !== 'undone') return late
       throw new CoordinationError('timeout', message)
     } finally {
       clearTimeout(timer)

@@ -12,6 +12,7 @@ export interface RaftFrame {
   snapChunk?: SnapshotChunk
   snapAck?: SnapshotAck
   transfer?: TransferRequest
+  member?: MemberRequest
 }
 
 export namespace RaftFrame {
@@ -62,6 +63,11 @@ export namespace RaftFrame {
         if (obj.transfer != null) {
           w.uint32(66)
           TransferRequest.codec().encode(obj.transfer, w)
+        }
+
+        if (obj.member != null) {
+          w.uint32(74)
+          MemberRequest.codec().encode(obj.member, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -121,6 +127,12 @@ export namespace RaftFrame {
             case 8: {
               obj.transfer = TransferRequest.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.transfer
+              })
+              break
+            }
+            case 9: {
+              obj.member = MemberRequest.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.member
               })
               break
             }
@@ -191,6 +203,13 @@ export namespace RaftFrame {
             case 8: {
               yield * TransferRequest.codec().stream(reader, reader.uint32(), `${prefix}.transfer`, {
                 limits: opts.limits?.transfer
+              })
+
+              break
+            }
+            case 9: {
+              yield * MemberRequest.codec().stream(reader, reader.uint32(), `${prefix}.member`, {
+                limits: opts.limits?.member
               })
 
               break
@@ -434,6 +453,16 @@ export namespace RaftFrame {
     value: string
   }
 
+  export interface RaftFrameMemberOpFieldEvent {
+    field: '$.member.op'
+    value: string
+  }
+
+  export interface RaftFrameMemberIdFieldEvent {
+    field: '$.member.id'
+    value: string
+  }
+
   export function encode (obj: Partial<RaftFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, RaftFrame.codec())
   }
@@ -442,8 +471,120 @@ export namespace RaftFrame {
     return decodeMessage(buf, RaftFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftFrame>): Generator<RaftFrameMsgTypeFieldEvent | RaftFrameMsgTermFieldEvent | RaftFrameMsgIndexFieldEvent | RaftFrameMsgLogTermFieldEvent | RaftFrameMsgEntriesTermFieldEvent | RaftFrameMsgEntriesIndexFieldEvent | RaftFrameMsgEntriesTypeFieldEvent | RaftFrameMsgEntriesDataFieldEvent | RaftFrameMsgCommitFieldEvent | RaftFrameMsgRejectFieldEvent | RaftFrameMsgRejectHintFieldEvent | RaftFrameMsgContextFieldEvent | RaftFrameMsgTransferFieldEvent | RaftFrameMsgSnapshotIndexFieldEvent | RaftFrameMsgSnapshotTermFieldEvent | RaftFrameMsgSnapshotVotersFieldEvent | RaftFrameMsgSnapshotLearnersFieldEvent | RaftFrameHelloStateFieldEvent | RaftFrameHelloExpectFieldEvent | RaftFrameHelloProposalFieldEvent | RaftFrameHelloVotersFieldEvent | RaftFrameHelloLearnersFieldEvent | RaftFrameHelloClusterFieldEvent | RaftFrameHelloLeaderFieldEvent | RaftFrameJoinExpectFieldEvent | RaftFrameJoinedOkFieldEvent | RaftFrameJoinedReasonFieldEvent | RaftFrameJoinedClusterFieldEvent | RaftFrameJoinedVotersFieldEvent | RaftFrameJoinedLearnersFieldEvent | RaftFrameJoinedLeaderFieldEvent | RaftFrameKeepaliveLeasesFieldEvent | RaftFrameSnapChunkIndexFieldEvent | RaftFrameSnapChunkTermFieldEvent | RaftFrameSnapChunkOffsetFieldEvent | RaftFrameSnapChunkTotalFieldEvent | RaftFrameSnapChunkDataFieldEvent | RaftFrameSnapChunkMetaFieldEvent | RaftFrameSnapAckIndexFieldEvent | RaftFrameSnapAckOffsetFieldEvent | RaftFrameSnapAckDoneFieldEvent | RaftFrameSnapAckErrorFieldEvent | RaftFrameTransferToFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RaftFrame>): Generator<RaftFrameMsgTypeFieldEvent | RaftFrameMsgTermFieldEvent | RaftFrameMsgIndexFieldEvent | RaftFrameMsgLogTermFieldEvent | RaftFrameMsgEntriesTermFieldEvent | RaftFrameMsgEntriesIndexFieldEvent | RaftFrameMsgEntriesTypeFieldEvent | RaftFrameMsgEntriesDataFieldEvent | RaftFrameMsgCommitFieldEvent | RaftFrameMsgRejectFieldEvent | RaftFrameMsgRejectHintFieldEvent | RaftFrameMsgContextFieldEvent | RaftFrameMsgTransferFieldEvent | RaftFrameMsgSnapshotIndexFieldEvent | RaftFrameMsgSnapshotTermFieldEvent | RaftFrameMsgSnapshotVotersFieldEvent | RaftFrameMsgSnapshotLearnersFieldEvent | RaftFrameHelloStateFieldEvent | RaftFrameHelloExpectFieldEvent | RaftFrameHelloProposalFieldEvent | RaftFrameHelloVotersFieldEvent | RaftFrameHelloLearnersFieldEvent | RaftFrameHelloClusterFieldEvent | RaftFrameHelloLeaderFieldEvent | RaftFrameJoinExpectFieldEvent | RaftFrameJoinedOkFieldEvent | RaftFrameJoinedReasonFieldEvent | RaftFrameJoinedClusterFieldEvent | RaftFrameJoinedVotersFieldEvent | RaftFrameJoinedLearnersFieldEvent | RaftFrameJoinedLeaderFieldEvent | RaftFrameKeepaliveLeasesFieldEvent | RaftFrameSnapChunkIndexFieldEvent | RaftFrameSnapChunkTermFieldEvent | RaftFrameSnapChunkOffsetFieldEvent | RaftFrameSnapChunkTotalFieldEvent | RaftFrameSnapChunkDataFieldEvent | RaftFrameSnapChunkMetaFieldEvent | RaftFrameSnapAckIndexFieldEvent | RaftFrameSnapAckOffsetFieldEvent | RaftFrameSnapAckDoneFieldEvent | RaftFrameSnapAckErrorFieldEvent | RaftFrameTransferToFieldEvent | RaftFrameMemberOpFieldEvent | RaftFrameMemberIdFieldEvent> {
     return streamMessage(buf, RaftFrame.codec(), opts)
+  }
+}
+
+export interface MemberRequest {
+  op: string
+  id: string
+}
+
+export namespace MemberRequest {
+  let _codec: Codec<MemberRequest>
+
+  export const codec = (): Codec<MemberRequest> => {
+    if (_codec == null) {
+      _codec = message<MemberRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.op != null && obj.op !== '')) {
+          w.uint32(10)
+          w.string(obj.op)
+        }
+
+        if ((obj.id != null && obj.id !== '')) {
+          w.uint32(18)
+          w.string(obj.id)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          op: '',
+          id: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.op = reader.string()
+              break
+            }
+            case 2: {
+              obj.id = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.op`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface MemberRequestOpFieldEvent {
+    field: '$.op'
+    value: string
+  }
+
+  export interface MemberRequestIdFieldEvent {
+    field: '$.id'
+    value: string
+  }
+
+  export function encode (obj: Partial<MemberRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, MemberRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberRequest>): MemberRequest {
+    return decodeMessage(buf, MemberRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberRequest>): Generator<MemberRequestOpFieldEvent | MemberRequestIdFieldEvent> {
+    return streamMessage(buf, MemberRequest.codec(), opts)
   }
 }
 

@@ -24,6 +24,7 @@ import { KvState, KvInputError, checkFence, checkKey, checkVersion, decodeComman
 import { KvConflictError, KvFencedError, RaftUnavailableError } from './errors.js'
 import { CoordinationState, type CoordCommand, type CoordEvent, type CoordResult } from '../coordination/core/index.js'
 import { LeaseClock } from '../coordination/lease-clock.js'
+import { ReadWaits } from './reads.js'
 
 /** A coordination command as a caller gives it: the service picks the rid. */
 export type CoordRequest = CoordCommand extends infer C ? C extends CoordCommand ? Omit<C, 'rid'> : never : never
@@ -50,6 +51,31 @@ export interface RaftInit {
   maxFrameBytes?: number
   /** Deadline of a key-value call unless it gives one (default 5000 ms). */
   timeoutMs?: number
+  /**
+   * The leader replaces a voter it has not heard from for this long by a caught-up learner, if
+   * one is healthy (default 30,000 ms; 0 turns it off).
+   */
+  replaceDeadVoterMs?: number
+  /** On a graceful stop, a leader hands over first, waiting at most this long (default 1000 ms). */
+  handOverMs?: number
+}
+
+export type MemberRole = 'voter' | 'learner'
+
+export interface MemberInfo {
+  peerId: string
+  role: MemberRole
+  self: boolean
+  leader: boolean
+  /** Leader only: the last index known to be on that member. */
+  match?: number
+  /** ms since this node last heard Raft traffic from it (null: never, or itself). */
+  lastHeardMs: number | null
+}
+
+/** A membership or transfer request that cannot be done (HTTP 409), e.g. no such member. */
+export class RaftMembershipError extends Error {
+  constructor (message: string) { super(message); this.name = 'RaftMembershipError' }
 }
 
 export interface RaftComponents {
@@ -133,7 +159,7 @@ export class RaftService implements Startable {
 
   private raft: RaftNode | null = null
   private config: ClusterConfig | null = null
-  private members = new Set<string>()
+  private known = new Set<string>()
   private formation: Formation | null = null
   private formationState: FormationState = 'forming'
   private waiting: string | null = null
@@ -166,6 +192,7 @@ export class RaftService implements Startable {
 
   private readonly pending = new Map<string, Pending>()
   private readonly waitingForLeader = new Set<string>()
+  private readonly retryNextTick = new Set<string>()
   private ridCounter = 0
   private readonly ridPrefix = randomBytes(6).toString('hex')
   /** Learners asked to join through this node (leader): answered once their entry applies. */
@@ -173,6 +200,14 @@ export class RaftService implements Startable {
   private readonly joinQueue = new Set<string>()
   /** Removed from the cluster by a committed change. */
   private removed = false
+  private readonly reads = new ReadWaits()
+  private readonly replaceDeadVoterMs: number
+  private readonly handOverMs: number
+  /** What the leader is asked to make of each member (reconciled one change at a time). */
+  private readonly desired = new Map<string, MemberRole | 'removed'>()
+  private readonly lastHeard = new Map<string, number>()
+  private leaderSince = 0
+  private readonly leaderWaits = new Set<() => void>()
   /** Called after each committed membership change (callers re-check what they wait for). */
   private readonly memberWaits = new Set<() => void>()
 
@@ -188,6 +223,8 @@ export class RaftService implements Startable {
     this.helloMs = init.helloMs ?? 200
     this.settleMs = init.settleMs ?? 1000
     this.timeoutMs = init.timeoutMs ?? 5000
+    this.replaceDeadVoterMs = init.replaceDeadVoterMs ?? 30_000
+    this.handOverMs = init.handOverMs ?? 1000
     this.maxInflightAppends = init.maxInflightAppends ?? 64
     this.maxEntriesPerAppend = init.maxEntriesPerAppend ?? 64
     this.rejectedCounter = new Counter({
@@ -251,6 +288,12 @@ export class RaftService implements Startable {
 
   async stop (): Promise<void> {
     if (!this.running) return
+    // A leader hands over first, so the cluster does not wait out an election timeout.
+    if (this.soft.role === 'leader' && (this.raft?.status().voters.length ?? 0) > 1 && this.handOverMs > 0) {
+      await this.transferLeadership(undefined, this.handOverMs).then(
+        r => this.log?.info({ to: r.leader }, 'raft: handed leadership over before stopping'),
+        (err: Error) => this.log?.warn({ err: err.message }, 'raft: could not hand leadership over before stopping'))
+    }
     this.running = false
     clearInterval(this.tickTimer)
     clearInterval(this.helloTimer)
@@ -259,6 +302,7 @@ export class RaftService implements Startable {
     if (this.stateDirty && this.failed === null) await this.storage.writeState(this.takeState()).catch(() => {})
     await this.transport.stop()
     for (const p of this.pending.values()) this.settle(p, new RaftUnavailableError('the node is stopping', p.proposed))
+    this.reads.failAll(new RaftUnavailableError('the node is stopping'))
     this.raft = null
   }
 
@@ -523,7 +567,7 @@ export class RaftService implements Startable {
 
   private startRaft (c: ClusterConfig): void {
     this.config = c
-    this.members = new Set([...c.voters, ...c.learners])
+    this.known = new Set([...c.voters, ...c.learners])
     this.formation = null
     this.formationState = 'member'
     this.waiting = null
@@ -533,7 +577,18 @@ export class RaftService implements Startable {
     this.tickTimer = setInterval(() => {
       if (this.raft === null) return
       this.raft.tick()
-      if (this.soft.role === 'leader') this.expireLeases()
+      if (this.soft.role === 'leader') {
+        this.expireLeases()
+        this.reconcileMembers()
+      }
+      if (this.retryNextTick.size > 0) {
+        const rids = [...this.retryNextTick]
+        this.retryNextTick.clear()
+        for (const rid of rids) {
+          const p = this.pending.get(rid)
+          if (p !== undefined) this.propose(p)
+        }
+      }
       this.scheduleLoop()
     }, this.tickMs)
     this.tickTimer.unref()
@@ -545,7 +600,7 @@ export class RaftService implements Startable {
    * from a leader it does not know of yet (core contract). Strangers stay out.
    */
   private noteConfig (c: { voters: string[], learners: string[] }): void {
-    for (const id of [...c.voters, ...c.learners]) this.members.add(id)
+    for (const id of [...c.voters, ...c.learners]) this.known.add(id)
   }
 
   private onFrame (from: string, frame: RaftFrame): void {
@@ -555,12 +610,18 @@ export class RaftService implements Startable {
     if (frame.join != null) this.onJoin(from)
     if (frame.joined != null) this.onJoined(from, frame.joined)
     if (frame.keepalive != null) this.onKeepAlive(from, frame.keepalive.leases)
+    if (frame.transfer != null && this.known.has(from) && this.soft.role === 'leader') {
+      this.raft?.transferLeadership(frame.transfer.to === '' ? undefined : frame.transfer.to)
+      this.scheduleLoop()
+    }
+    if (frame.member != null && this.known.has(from)) this.want(frame.member.id, frame.member.op)
   }
 
   private onMessage (from: string, pb: RaftMessage): void {
     if (this.raft === null) { this.count('no_cluster'); return }
     // The core ignores non-members too; refusing here keeps their terms away from it entirely.
-    if (!this.members.has(from)) { this.count('non_member'); return }
+    if (!this.known.has(from)) { this.count('non_member'); return }
+    this.lastHeard.set(from, performance.now())
     const m = fromPb(pb, from, this.self)
     if (m === undefined) { this.count('malformed'); return }
     const before = this.raft.stats.ignoredMalformed
@@ -618,11 +679,16 @@ export class RaftService implements Startable {
     this.readyCounter.inc()
     // A leader's appends go out while it fsyncs (the core counts its copy only after advance).
     if (rd.sendFirst === true) this.sendAll(rd)
-    if (rd.config !== undefined) this.noteConfig(rd.config)
+    if (rd.config !== undefined) {
+      this.noteConfig(rd.config)
+      for (const w of [...this.memberWaits]) w()
+    }
     if (rd.softState !== undefined) this.onSoftState(rd.softState)
     // Committed entries are durable from earlier Readys: apply (and answer) first, so their state
     // machine writes share this Ready's one storage batch.
     this.apply(rd.committedEntries)
+    if (rd.readStates !== undefined) for (const r of rd.readStates) this.reads.confirm(r.ctx, r.index, this.applied)
+    if (this.reads.size > 0 && rd.committedEntries.length > 0) this.reads.applied(this.applied)
     if (rd.hardState !== undefined || rd.entries.length > 0) {
       const sync = mustSync(rd.hardState, this.storage.hardState(), rd.entries.length)
       const t0 = sync ? performance.now() : 0
@@ -682,6 +748,14 @@ export class RaftService implements Startable {
         if (p.proposed && p.via !== ss.leader) this.settle(p, new RaftUnavailableError(`the leader changed before this write committed; it may still be applied`, true))
       }
     }
+    if (ss.role === 'leader' && prev.role !== 'leader') {
+      this.leaderSince = performance.now()
+      this.lastHeard.clear()
+    }
+    if (ss.role !== 'leader') this.desired.clear()
+    // Reads the old leader may have lost are asked again.
+    if (ss.leader !== NONE && ss.leader !== prev.leader) for (const ctx of this.reads.unconfirmed()) this.askRead(ctx)
+    if (ss.leader !== prev.leader) for (const w of [...this.leaderWaits]) w()
     // Proposals that found no leader go now.
     if (ss.leader !== NONE && this.waitingForLeader.size > 0) {
       const rids = [...this.waitingForLeader]
@@ -809,6 +883,158 @@ export class RaftService implements Startable {
 
   private readonly fenceHolds = (f: Fence): boolean => this.coordState.checkFence(f.resource, f.token)
 
+  // ---- reads, transfers, membership -------------------------------------------------------
+
+  /** Resolves once this node's state machine reflects every write committed before the call. */
+  async readBarrier (timeoutMs = this.timeoutMs): Promise<void> {
+    if (this.raft === null || !this.running) throw new RaftUnavailableError(this.unavailableReason())
+    const ctx = this.rid()
+    const done = this.reads.add(ctx, timeoutMs, () => new RaftUnavailableError(`no leader confirmed a linearizable read within ${timeoutMs} ms (no quorum reachable?)`))
+    this.askRead(ctx)
+    await done
+  }
+
+  private askRead (ctx: string): void {
+    const raft = this.raft
+    if (raft === null) return
+    const r = raft.readIndex(ctx)
+    if (r.status === 'dropped' && r.reason === 'not-a-member') this.reads.fail(ctx, new RaftUnavailableError('this node is not a member of the cluster'))
+    // 'no-leader': asked again when one appears.
+    this.scheduleLoop()
+  }
+
+  /**
+   * Hands leadership to `to` (or the most up-to-date voter) and resolves with the new leader.
+   * Works from any member: a follower asks the leader.
+   */
+  async transferLeadership (to?: string, timeoutMs = this.timeoutMs): Promise<{ leader: string, term: number }> {
+    const raft = this.raft
+    if (raft === null || !this.running) throw new RaftUnavailableError(this.unavailableReason())
+    const before = this.soft.leader
+    if (before === NONE) throw new RaftUnavailableError('no leader to transfer from')
+    if (to !== undefined && !raft.status().voters.includes(to)) throw new RaftMembershipError(`${to} is not a voter`)
+    if (to === before) return { leader: before, term: raft.status().term }
+    const done = new Promise<{ leader: string, term: number }>((resolve, reject) => {
+      const check = (): void => {
+        const lead = this.soft.leader
+        if (lead !== NONE && lead !== before && (to === undefined || lead === to)) finish(() => { resolve({ leader: lead, term: this.raft?.status().term ?? 0 }) })
+      }
+      const timer = setTimeout(() => { finish(() => { reject(new RaftUnavailableError(`leadership did not move within ${timeoutMs} ms`)) }) }, timeoutMs)
+      const finish = (f: () => void): void => { clearTimeout(timer); this.leaderWaits.delete(check); f() }
+      this.leaderWaits.add(check)
+    })
+    if (this.soft.role === 'leader') {
+      const r = raft.transferLeadership(to)
+      if (r.status === 'refused') {
+        for (const w of [...this.leaderWaits]) w()
+        throw new RaftMembershipError(`cannot transfer leadership: ${r.reason}`)
+      }
+      this.scheduleLoop()
+    } else {
+      this.transport.send(before, { transfer: { to: to ?? '' } })
+    }
+    return await done
+  }
+
+  /** The current voters and learners, with what this node knows of each. */
+  members (): MemberInfo[] {
+    const st = this.raft?.status()
+    if (st === undefined) return []
+    const now = performance.now()
+    const info = (peerId: string, role: MemberRole): MemberInfo => {
+      const heard = this.lastHeard.get(peerId)
+      const m: MemberInfo = { peerId, role, self: peerId === this.self, leader: peerId === st.leader, lastHeardMs: peerId === this.self || heard === undefined ? null : Math.round(now - heard) }
+      const match = st.progress?.[peerId]?.match
+      if (match !== undefined) m.match = match
+      return m
+    }
+    return [...st.voters.map(id => info(id, 'voter')), ...st.learners.map(id => info(id, 'learner'))]
+  }
+
+  /**
+   * Makes `peerId` a voter or learner, or removes it, and resolves once this node has applied the
+   * change. A new voter joins as a learner first and is promoted once caught up. The leader does
+   * the work; any member may ask.
+   */
+  async setMember (peerId: string, role: MemberRole | 'removed', timeoutMs = 30_000): Promise<MemberInfo[]> {
+    const raft = this.raft
+    if (raft === null || !this.running) throw new RaftUnavailableError(this.unavailableReason())
+    if (typeof peerId !== 'string' || peerId.length === 0 || peerId.length > 128) throw new RaftMembershipError('peerId must be a peer id string')
+    const roleOf = (): MemberRole | 'removed' => {
+      const st = this.raft?.status()
+      return st?.voters.includes(peerId) === true ? 'voter' : st?.learners.includes(peerId) === true ? 'learner' : 'removed'
+    }
+    if (role === 'removed' && roleOf() === 'removed') throw new RaftMembershipError(`${peerId} is not a member`)
+    if (role === 'removed' && raft.status().voters.length === 1 && roleOf() === 'voter') throw new RaftMembershipError('cannot remove the last voter')
+    if (role === 'learner' && roleOf() === 'voter') throw new RaftMembershipError(`${peerId} is a voter; demoting voters is not supported (remove it, then add it as a learner)`)
+    // A node removing itself may never hear that the change committed (it gets no more log):
+    // for it, the change being in its log is the answer.
+    const committed = (): boolean => roleOf() === role && (peerId === this.self && role === 'removed' ? true : this.applied >= (this.raft?.status().configIndex ?? 0))
+    if (committed()) return this.members()
+    const done = new Promise<void>((resolve, reject) => {
+      const check = (): void => { if (committed()) finish(resolve) }
+      const timer = setTimeout(() => { finish(() => { reject(new RaftUnavailableError(`the membership change did not commit within ${timeoutMs} ms`, true)) }) }, timeoutMs)
+      const finish = (f: () => void): void => { clearTimeout(timer); this.memberWaits.delete(check); f() }
+      this.memberWaits.add(check)
+    })
+    this.ask(peerId, role)
+    await done
+    return this.members()
+  }
+
+  private ask (peerId: string, role: MemberRole | 'removed'): void {
+    if (this.soft.role === 'leader') this.want(peerId, role)
+    else if (this.soft.leader !== NONE) this.transport.send(this.soft.leader, { member: { op: role, id: peerId } })
+  }
+
+  private want (id: string, op: string): void {
+    if (this.soft.role !== 'leader' || (op !== 'voter' && op !== 'learner' && op !== 'removed')) return
+    if (id.length === 0 || id.length > 128) return
+    this.desired.set(id, op)
+    this.reconcileMembers()
+  }
+
+  /**
+   * Leader, every tick: one membership change toward what was asked (promotions before removals,
+   * so a replaced voter's seat is filled first), and the replacement of dead voters.
+   */
+  private reconcileMembers (): void {
+    const raft = this.raft
+    if (raft === null || this.soft.role !== 'leader' || this.removed) return
+    const st = raft.status()
+    this.healDeadVoters(st)
+    if (this.desired.size === 0 || st.configIndex > st.commit) return
+    const roleOf = (id: string): MemberRole | 'removed' => st.voters.includes(id) ? 'voter' : st.learners.includes(id) ? 'learner' : 'removed'
+    const order = [...this.desired].sort((a, b) => Number(a[1] === 'removed') - Number(b[1] === 'removed'))
+    for (const [id, want] of order) {
+      const now = roleOf(id)
+      if (now === want) { this.desired.delete(id); continue }
+      const op = want === 'removed' ? 'remove' : now === 'removed' ? 'add-learner' : 'promote'
+      const r = raft.proposeConfChange({ op, id })
+      if (r.status === 'accepted') this.log?.info({ op, id }, 'raft: proposing a membership change')
+      else if (r.reason === 'invalid' || r.reason === 'last-voter') this.desired.delete(id)
+      // not-caught-up / not-ready / pending-config: next tick.
+      break
+    }
+    this.scheduleLoop()
+  }
+
+  /** A voter silent for replaceDeadVoterMs is replaced by a healthy, caught-up learner. */
+  private healDeadVoters (st: ReturnType<RaftNode['status']>): void {
+    if (this.replaceDeadVoterMs <= 0 || this.desired.size > 0 || st.learners.length === 0) return
+    const now = performance.now()
+    if (now - this.leaderSince < this.replaceDeadVoterMs) return
+    const silent = (id: string): number => now - (this.lastHeard.get(id) ?? this.leaderSince)
+    const dead = st.voters.find(id => id !== this.self && silent(id) >= this.replaceDeadVoterMs)
+    if (dead === undefined) return
+    const healthy = st.learners.find(id => silent(id) < 2000 && (st.progress?.[id]?.match ?? 0) >= st.commit)
+    if (healthy === undefined) return
+    // The live voters after both steps still form a quorum of the new set: the dead one never counted.
+    this.log?.warn({ dead, replacement: healthy, silentMs: Math.round(silent(dead)) }, 'raft: replacing a voter that has been unreachable')
+    this.desired.set(healthy, 'voter')
+    this.desired.set(dead, 'removed')
+  }
+
   // ---- key-value API ----------------------------------------------------------------------
 
   private rid (): string {
@@ -850,6 +1076,7 @@ export class RaftService implements Startable {
     const r = raft.propose(p.data)
     if (r.status === 'dropped') {
       if (r.reason === 'not-a-member') this.settle(p, new RaftUnavailableError('this node is not a member of the cluster'))
+      else if (r.reason === 'transferring') this.retryNextTick.add(p.rid) // the handover may fail and this leader stay
       else this.waitingForLeader.add(p.rid)
       return
     }
@@ -862,6 +1089,7 @@ export class RaftService implements Startable {
     if (!this.pending.delete(p.rid)) return
     clearTimeout(p.timer)
     this.waitingForLeader.delete(p.rid)
+    this.retryNextTick.delete(p.rid)
     if (outcome instanceof Error) p.reject(outcome)
     else p.resolve(outcome)
   }
@@ -888,10 +1116,11 @@ export class RaftService implements Startable {
       const rec = this.sm.get(key)
       return rec === undefined ? null : { key, value: rec.value, version: rec.version }
     }
-    const { result } = await this.submit(rid => ({ rid, op: 'get', key }), opts.timeoutMs)
-    if (result.ok && result.op === 'get') return { key, value: result.value, version: result.version }
-    if (!result.ok && result.error === 'not_found') return null
-    throw resultError(result, key, undefined)
+    // ReadIndex: the leader confirms it still leads and names the index to wait for; nothing is
+    // written to the log.
+    await this.readBarrier(opts.timeoutMs ?? this.timeoutMs)
+    const rec = this.sm.get(key)
+    return rec === undefined ? null : { key, value: rec.value, version: rec.version }
   }
 
   private async delete (key: string, opts: { prevVersion?: number, timeoutMs?: number, fence?: Fence }): Promise<DeleteResult> {

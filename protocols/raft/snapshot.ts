@@ -22,6 +22,7 @@
  *   incoming-<index>.part  a snapshot being received (snapshot-transfer.ts)
  */
 import { once } from 'node:events'
+import { createWriteStream, type WriteStream } from 'node:fs'
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
@@ -154,20 +155,20 @@ export function encodeHeader (meta: SnapshotFileMeta): Uint8Array {
 }
 
 /**
- * Buffered output to a write stream: small writes are batched into IO_CHUNK buffers, and a full
- * stream buffer (write() returning false) is waited out, so memory stays at a few chunks.
+ * Buffered output to a file write stream: small writes are batched into IO_CHUNK buffers, and a
+ * full stream buffer (write() returning false) is waited out, so memory stays at a few chunks.
  */
 class Sink {
   private buf = new Uint8Array(IO_CHUNK)
   private fill = 0
   private failure: Error | null = null
-  private readonly stream: ReturnType<FileHandle['createWriteStream']>
+  private readonly stream: WriteStream
   bytes = 0
   crc = 0
 
-  constructor (fh: FileHandle) {
-    // The handle stays open: it is fsync'd after the stream ends.
-    this.stream = fh.createWriteStream({ autoClose: false, highWaterMark: 4 * IO_CHUNK })
+  constructor (path: string) {
+    // flush: the stream fsyncs the file before it closes it (and fails if that fails).
+    this.stream = createWriteStream(path, { flush: true, highWaterMark: 4 * IO_CHUNK })
     this.stream.on('error', err => { this.failure ??= err })
   }
 
@@ -190,6 +191,7 @@ class Sink {
     }
   }
 
+  /** Writes what is buffered, then resolves once the file is fsync'd and closed. */
   async close (): Promise<void> {
     await this.flush()
     this.check()
@@ -197,7 +199,14 @@ class Sink {
     await finished(this.stream)
   }
 
-  destroy (): void { this.stream.destroy() }
+  /** Stops writing; resolves once the file is closed. */
+  async destroy (): Promise<void> {
+    if (!this.stream.closed) {
+      const closed = once(this.stream, 'close')
+      this.stream.destroy()
+      await closed.catch(() => undefined)
+    }
+  }
 
   private check (): void {
     if (this.failure !== null) throw this.failure
@@ -266,8 +275,7 @@ export async function writeSnapshot (
   if (coord.length > MAX_SNAPSHOT_COORD_BYTES) throw new RangeError(`snapshot: coordination state of ${coord.length} bytes is over ${MAX_SNAPSHOT_COORD_BYTES}`)
   await mkdir(dir, { recursive: true })
   const tmp = join(dir, `snap-${padIndex(full.index)}.tmp`)
-  const fh = await open(tmp, 'w')
-  const sink = new Sink(fh)
+  const sink = new Sink(tmp)
   let crc: number
   let done = false
   try {
@@ -300,12 +308,12 @@ export async function writeSnapshot (
     viewOf(end).setUint32(9, crc)
     await sink.put(end)
     await sink.close()
-    await fh.sync()
     done = true
   } finally {
-    if (!done) sink.destroy()
-    await fh.close()
-    if (!done) await rm(tmp, { force: true })
+    if (!done) {
+      await sink.destroy()
+      await rm(tmp, { force: true })
+    }
   }
   const path = snapshotPath(dir, full.index)
   await rename(tmp, path)

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { appendFile, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises'
+import { appendFile, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
@@ -35,7 +35,7 @@ function * records (n: number, pad = 40): Generator<[string, Uint8Array]> {
 }
 
 /** Every record, or the error reading stopped at. */
-async function readAll (path: string): Promise<{ kv: number, coord: number } | unknown> {
+async function readAll (path: string): Promise<unknown> {
   try {
     let kv = 0
     let coord = 0
@@ -101,10 +101,10 @@ describe('raft snapshot files and transfer', () => {
       const [key, rec] = expected.next().value as [string, Uint8Array]
       assert.equal(r.key, key)
       assert.ok(Buffer.from(r.record).equals(rec), key)
+      if (kv === 12_345) assert.deepEqual(decodeRecord(r.record), { value: { n: 12_345, s: 'v'.repeat(12_345 % 40) }, version: 12_346 })
       kv++
     }
     assert.equal(kv, 100_000)
-    assert.deepEqual(decodeRecord(enc.encode(new TextDecoder().decode(encodeRecord({ value: { n: 7 }, version: 8 })))), { value: { n: 7 }, version: 8 })
     assert.ok(coordData !== undefined)
     assert.deepEqual(decodeSnapshot(coordData), coord.state.snapshot())
     assert.deepEqual(CoordinationState.restore(decodeSnapshot(coordData)).snapshot(), coord.state.snapshot())
@@ -248,7 +248,7 @@ describe('raft snapshot files and transfer', () => {
     })
   })
 
-  it('lists, picks the newest sound snapshot and prunes old ones', async () => {
+  it('lists snapshots and picks the newest sound one', async () => {
     const d = dir()
     for (const index of [10, 20, 30]) await writeSnapshot(d, meta(index), records(100), coordBytes(2).bytes)
     const listed = await listSnapshots(d)
@@ -265,10 +265,18 @@ describe('raft snapshot files and transfer', () => {
     assert.equal(latest?.path, listed[1]!.path)
     assert.equal(latest?.records, 101)
     assert.equal(await latestSnapshot(join(d, 'missing')), null)
+    assert.deepEqual(await listSnapshots(join(d, 'missing')), [])
+  })
 
-    const removed = await pruneSnapshots(d, 2)
-    assert.deepEqual(removed.map(p => p.slice(d.length + 1)).sort(), ['incoming-0000000000000015.part', 'snap-0000000000000010.snap', 'snap-0000000000000020.snap'])
-    assert.deepEqual((await readdir(d)).sort(), ['snap-0000000000000030.snap', 'snap-0000000000000035.snap', 'snap-0000000000000040.tmp'])
+  it('prunes all but the newest snapshots, and leftovers at or below the newest', async () => {
+    const d = dir()
+    const name = (kind: string, index: number): string => kind === 'part' ? `incoming-${String(index).padStart(16, '0')}.part` : `snap-${String(index).padStart(16, '0')}.${kind}`
+    for (const index of [10, 20, 30]) await writeSnapshot(d, meta(index), records(10), coordBytes(1).bytes)
+    for (const [kind, index] of [['tmp', 25], ['tmp', 40], ['part', 15], ['part', 45]] as const) await writeFile(join(d, name(kind, index)), 'x')
+    const removed = await pruneSnapshots(d)
+    assert.deepEqual(removed.map(p => p.slice(d.length + 1)).sort(), [name('part', 15), name('snap', 10), name('tmp', 25)])
+    assert.deepEqual((await readdir(d)).sort(), [name('part', 45), name('snap', 20), name('snap', 30), name('tmp', 40)])
+    assert.deepEqual(await pruneSnapshots(d, 2), [])
     await assert.rejects(pruneSnapshots(d, 0), RangeError)
   })
 
@@ -278,7 +286,7 @@ describe('raft snapshot files and transfer', () => {
     let tiny: string
     before(async () => {
       const d = dir()
-      src = (await writeSnapshot(d, meta(50), records(300, 300), coordBytes(20).bytes)).path
+      src = (await writeSnapshot(d, meta(50), records(1000, 300), coordBytes(20).bytes)).path
       srcBytes = new Uint8Array(await readFile(src))
       tiny = (await writeSnapshot(dir(), meta(51), [], enc.encode('{}'))).path
     })
@@ -329,7 +337,7 @@ describe('raft snapshot files and transfer', () => {
 
     it('moves a snapshot with random chunk sizes over a lossy, duplicating, reordering link (fuzz)', async () => {
       await fc.assert(fc.asyncProperty(
-        fc.array(fc.integer({ min: 97, max: 96 * 1024 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.integer({ min: 97, max: 16 * 1024 }), { minLength: 1, maxLength: 12 }),
         fc.integer({ min: 1, max: 6 }),
         fc.record({ drop: fc.double({ min: 0, max: 0.2, noNaN: true }), dup: fc.double({ min: 0, max: 0.3, noNaN: true }), reorder: fc.double({ min: 0, max: 0.5, noNaN: true }) }),
         fc.integer(),
@@ -464,7 +472,7 @@ describe('raft snapshot files and transfer', () => {
 
     it('a receiver for a newer index discards an older part file, not a newer one', async () => {
       const into = dir()
-      const newer = (await writeSnapshot(dir(), meta(70), records(50), coordBytes(3).bytes)).path
+      const newer = (await writeSnapshot(dir(), meta(70), records(500), coordBytes(3).bytes)).path
       const part = (index: number): string => SnapshotReceiver.partPath(into, index)
 
       const s50 = await SnapshotSender.open(src)
@@ -525,7 +533,6 @@ describe('raft snapshot files and transfer', () => {
       const junk = join(into, 'junk.snap')
       await writeFile(junk, srcBytes.subarray(0, 200))
       await assert.rejects(SnapshotSender.open(junk), SnapshotCorruptError)
-      await rename(junk, join(into, 'junk2'))
     })
   })
 })

@@ -208,7 +208,11 @@ export class RaftNode {
     if (cc.op === 'add-voter' && !this.members.isMember(cc.id)) return { status: 'refused', reason: 'not-caught-up' }
     const next = changeConf(this.members.state(), cc)
     if (typeof next === 'string') return { status: 'refused', reason: next }
-    if ((cc.op === 'promote' || cc.op === 'add-voter') && (leader.prs.get(cc.id)?.match ?? 0) < this.log.committed) {
+    // Caught up: replicating and within two appends of the commit index. Requiring match >=
+    // commit would never hold under a steady write load (the pipeline is always in flight); a
+    // slightly late new voter costs only liveness, never safety.
+    const pr = leader.prs.get(cc.id)
+    if ((cc.op === 'promote' || cc.op === 'add-voter') && (pr === undefined || pr.state !== 'replicate' || pr.match + 2 * this.cfg.maxEntriesPerAppend < this.log.committed)) {
       return { status: 'refused', reason: 'not-caught-up' }
     }
     const index = leader.append([{ data: encodeConfEntry(cc, next), type: 'config' }])
