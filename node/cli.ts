@@ -40,6 +40,8 @@ function addNodeOptions (cmd: Command): Command {
     .option('--max-message-bytes <n>', 'largest message sent or accepted (default 1048576)')
     .option('--replay-window-ms <n>', 'accepted clock difference and replay window for messages (default 300000)')
     .option('--voters <n>', 'Raft voters: the first N members that find each other form the cluster, later ones join as learners (default 3)')
+    .option('--snapshot-entries <n>', 'take a Raft snapshot and compact the log every N applied entries (default 10000)')
+    .option('--replace-dead-voter-ms <ms>', 'the Raft leader replaces a voter silent this long by a caught-up learner; 0 never (default 30000)')
     .addOption(new Option('--stop-on-stdin-close', 'stop when standard input closes (used by `swarmnet local`)').hideHelp())
 }
 
@@ -50,7 +52,7 @@ function flagsLayer (opts: Record<string, unknown>): { flags: RawLayer, configFi
     ['listen', 'listen'], ['announce', 'announce'], ['bootstrap', 'bootstrap'], ['dataDir', 'dataDir'],
     ['keyFile', 'keyFile'], ['name', 'name'], ['capabilities', 'capabilities'], ['swarmKey', 'swarmKey'],
     ['allowPeers', 'allowPeers'], ['api', 'api'], ['apiToken', 'apiToken'], ['logLevel', 'logLevel'], ['mdns', 'mdns'],
-    ['swarm', 'swarm'], ['maxMessageBytes', 'maxMessageBytes'], ['replayWindowMs', 'replayWindowMs'], ['voters', 'voters']
+    ['swarm', 'swarm'], ['maxMessageBytes', 'maxMessageBytes'], ['replayWindowMs', 'replayWindowMs'], ['voters', 'voters'], ['snapshotEntries', 'snapshotEntries'], ['replaceDeadVoterMs', 'replaceDeadVoterMs']
   ]
   for (const [opt, field] of map) {
     const v = opts[opt]

@@ -38,6 +38,10 @@ export interface NodeConfig {
   replayWindowMs: number
   /** Raft voters: the first this many members that find each other form the cluster. */
   voters: number
+  /** Take a Raft snapshot and compact the log every this many applied entries. */
+  snapshotEntries: number
+  /** The Raft leader replaces a voter silent this long by a healthy learner (0: never). */
+  replaceDeadVoterMs: number
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -55,7 +59,9 @@ export const DEFAULTS = {
   swarm: 'default',
   maxMessageBytes: 1024 * 1024,
   replayWindowMs: 5 * 60_000,
-  voters: 3
+  voters: 3,
+  snapshotEntries: 10_000,
+  replaceDeadVoterMs: 30_000
 }
 
 /** Each field, its kind, and the environment variable that sets it. */
@@ -76,7 +82,9 @@ const FIELDS = {
   swarm: { kind: 'string', env: 'SWARMNET_SWARM' },
   maxMessageBytes: { kind: 'integer', env: 'SWARMNET_MAX_MESSAGE_BYTES' },
   replayWindowMs: { kind: 'integer', env: 'SWARMNET_REPLAY_WINDOW_MS' },
-  voters: { kind: 'integer', env: 'SWARMNET_VOTERS' }
+  voters: { kind: 'integer', env: 'SWARMNET_VOTERS' },
+  snapshotEntries: { kind: 'integer', env: 'SWARMNET_SNAPSHOT_ENTRIES' },
+  replaceDeadVoterMs: { kind: 'integer', env: 'SWARMNET_REPLACE_DEAD_VOTER_MS' }
 } as const
 
 export type FieldName = keyof typeof FIELDS
@@ -278,7 +286,9 @@ function validate (raw: RawLayer): NodeConfig {
     swarm: parseSwarmName(toString('swarm', raw.swarm) ?? DEFAULTS.swarm),
     maxMessageBytes: toInteger('maxMessageBytes', raw.maxMessageBytes ?? DEFAULTS.maxMessageBytes, 1024, 64 * 1024 * 1024),
     replayWindowMs: toInteger('replayWindowMs', raw.replayWindowMs ?? DEFAULTS.replayWindowMs, 1000, 24 * 3600 * 1000),
-    voters: toInteger('voters', raw.voters ?? DEFAULTS.voters, 1, 99)
+    voters: toInteger('voters', raw.voters ?? DEFAULTS.voters, 1, 99),
+    snapshotEntries: toInteger('snapshotEntries', raw.snapshotEntries ?? DEFAULTS.snapshotEntries, 100, 100_000_000),
+    replaceDeadVoterMs: toInteger('replaceDeadVoterMs', raw.replaceDeadVoterMs ?? DEFAULTS.replaceDeadVoterMs, 0, 24 * 3600 * 1000)
   }
 }
 

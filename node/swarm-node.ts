@@ -499,7 +499,7 @@ function memberServices (options: SwarmNodeOptions, metrics: SwarmMetrics, log: 
     bus: eventBus({ registry: metrics.registry, onError: (err, type) => { log.warn({ err, type }, 'event handler failed') } }),
     direct: directMessaging({ registry: metrics.registry, ...m.direct }),
     broadcast: broadcast({ swarm: options.swarm }),
-    ...(options.without?.includes('raft') === true ? {} : { raft: raftService({ ...options.raft, voters: options.voters, store, registry: metrics.registry, log }) }),
+    ...(options.without?.includes('raft') === true ? {} : { raft: raftService({ snapshotEntries: options.snapshotEntries, replaceDeadVoterMs: options.replaceDeadVoterMs, ...options.raft, voters: options.voters, store, registry: metrics.registry, log, ...(store !== undefined ? { snapshotDir: join(options.dataDir ?? './.swarmnet', 'snapshots') } : {}) }) }),
     ...(options.without?.includes('crdt') === true ? {} : { crdt: crdt({
       ...options.crdt,
       registry: metrics.registry,

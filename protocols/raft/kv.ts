@@ -154,6 +154,12 @@ export class KvState {
 
   get size (): number { return this.data.size }
 
+  /** The records as encoded for storage, from a point-in-time copy (records are immutable). */
+  encodedCopy (): Iterable<[string, Uint8Array]> {
+    const copy = [...this.data]
+    return (function * () { for (const [k, r] of copy) yield [k, encodeRecord(r)] as [string, Uint8Array] })()
+  }
+
   get (key: string): KvRecord | undefined {
     return this.data.get(key)
   }

@@ -25,6 +25,10 @@ import { KvConflictError, KvFencedError, RaftUnavailableError } from './errors.j
 import { CoordinationState, type CoordCommand, type CoordEvent, type CoordResult } from '../coordination/core/index.js'
 import { LeaseClock } from '../coordination/lease-clock.js'
 import { ReadWaits } from './reads.js'
+import { Snapshotter } from './snapshotter.js'
+import { readSnapshotRecords, snapshotPath } from './snapshot.js'
+import { decodeSnapshot, encodeSnapshot } from '../coordination/core/index.js'
+import { mkdirSync } from 'node:fs'
 
 /** A coordination command as a caller gives it: the service picks the rid. */
 export type CoordRequest = CoordCommand extends infer C ? C extends CoordCommand ? Omit<C, 'rid'> : never : never
@@ -58,6 +62,10 @@ export interface RaftInit {
   replaceDeadVoterMs?: number
   /** On a graceful stop, a leader hands over first, waiting at most this long (default 1000 ms). */
   handOverMs?: number
+  /** Where snapshot files go; without it (in-memory nodes) the log is never compacted. */
+  snapshotDir?: string
+  /** Take a snapshot and compact the log every this many applied entries (default 10,000). */
+  snapshotEntries?: number
 }
 
 export type MemberRole = 'voter' | 'learner'
@@ -208,6 +216,11 @@ export class RaftService implements Startable {
   private readonly lastHeard = new Map<string, number>()
   private leaderSince = 0
   private readonly leaderWaits = new Set<() => void>()
+  private readonly snapshotter: Snapshotter | null
+  private readonly snapshotDir?: string
+  private readonly snapshotEntries: number
+  private snapshotBusy = false
+  private snapshotIndex = 0
   /** Called after each committed membership change (callers re-check what they wait for). */
   private readonly memberWaits = new Set<() => void>()
 
@@ -225,6 +238,21 @@ export class RaftService implements Startable {
     this.timeoutMs = init.timeoutMs ?? 5000
     this.replaceDeadVoterMs = init.replaceDeadVoterMs ?? 30_000
     this.handOverMs = init.handOverMs ?? 1000
+    this.snapshotEntries = Math.max(1, init.snapshotEntries ?? 10_000)
+    const dir = this.snapshotDir = init.snapshotDir
+    this.snapshotter = dir === undefined
+      ? null
+      : new Snapshotter({
+        dir,
+        cluster: () => this.config?.cluster ?? '',
+        send: (to, frame) => { this.transport.send(to, frame) },
+        reportSnapshot: (to, status) => { this.raft?.reportSnapshot(to, status); this.scheduleLoop() },
+        received: (from, term, meta) => {
+          this.raft?.step({ type: 'MsgSnap', from, to: this.self, term, snapshot: meta })
+          this.scheduleLoop()
+        },
+        log: this.log
+      })
     this.maxInflightAppends = init.maxInflightAppends ?? 64
     this.maxEntriesPerAppend = init.maxEntriesPerAppend ?? 64
     this.rejectedCounter = new Counter({
@@ -263,9 +291,20 @@ export class RaftService implements Startable {
     if (rec.truncated > 0) {
       this.log?.error({ truncated: rec.truncated, reason: rec.truncatedReason }, 'raft log: dropped a corrupt or torn tail')
     }
-    this.sm.load(rec.state)
-    this.applied = rec.applied
-    this.replayCoordination()
+    if (this.snapshotter !== null) {
+      mkdirSync(this.snapshotDirOf(), { recursive: true })
+      this.snapshotter.start()
+    }
+    if (rec.installing !== null) {
+      // A crash interrupted a snapshot install: do it again from the file.
+      this.log?.warn({ index: rec.installing.index }, 'raft: finishing an interrupted snapshot install')
+      await this.installSnapshot(rec.installing)
+    } else {
+      this.sm.load(rec.state)
+      this.applied = rec.applied
+      await this.replayCoordination(rec.snapshot?.index ?? 0)
+    }
+    this.snapshotIndex = this.storage.snapshotMeta()?.index ?? 0
     this.stateWrite = emptyState(this.applied)
     await this.transport.start()
     if (rec.config !== null) {
@@ -299,6 +338,7 @@ export class RaftService implements Startable {
     clearInterval(this.helloTimer)
     clearTimeout(this.stateTimer)
     await this.looping?.catch(() => {})
+    await this.snapshotter?.stop()
     if (this.stateDirty && this.failed === null) await this.storage.writeState(this.takeState()).catch(() => {})
     await this.transport.stop()
     for (const p of this.pending.values()) this.settle(p, new RaftUnavailableError('the node is stopping', p.proposed))
@@ -556,13 +596,15 @@ export class RaftService implements Startable {
   private buildCore (c: ClusterConfig): RaftNode {
     const entries = this.storage.entries()
     const hs = this.storage.hardState()
-    const last = entries[entries.length - 1]?.index ?? 0
+    const last = entries[entries.length - 1]?.index ?? this.storage.snapshotMeta()?.index ?? 0
     if (hs.commit > last) {
       // Only after a corrupt tail was cut: the leader sends the lost entries again.
       this.log?.error({ commit: hs.commit, last }, 'raft: commit index beyond the recovered log; lowering it')
       hs.commit = last
     }
-    return new RaftNode(this.coreConfig(c), { hardState: hs, entries, applied: Math.min(this.applied, hs.commit) })
+    const snapshot = this.storage.snapshotMeta() ?? undefined
+    if (snapshot !== undefined && hs.commit < snapshot.index) hs.commit = snapshot.index
+    return new RaftNode(this.coreConfig(c), { hardState: hs, entries, applied: Math.min(this.applied, hs.commit), ...(snapshot !== undefined ? { snapshot } : {}) })
   }
 
   private startRaft (c: ClusterConfig): void {
@@ -615,6 +657,8 @@ export class RaftService implements Startable {
       this.scheduleLoop()
     }
     if (frame.member != null && this.known.has(from)) this.want(frame.member.id, frame.member.op)
+    if (frame.snapChunk != null && this.known.has(from)) this.snapshotter?.onChunk(from, frame.snapChunk)
+    if (frame.snapAck != null && this.known.has(from)) this.snapshotter?.onAck(from, frame.snapAck)
   }
 
   private onMessage (from: string, pb: RaftMessage): void {
@@ -677,6 +721,7 @@ export class RaftService implements Startable {
 
   private async handleReady (raft: RaftNode, rd: Ready): Promise<void> {
     this.readyCounter.inc()
+    if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot)
     // A leader's appends go out while it fsyncs (the core counts its copy only after advance).
     if (rd.sendFirst === true) this.sendAll(rd)
     if (rd.config !== undefined) {
@@ -698,6 +743,56 @@ export class RaftService implements Startable {
     }
     if (rd.sendFirst !== true) this.sendAll(rd)
     raft.advance(rd)
+    this.maybeSnapshot()
+  }
+
+  private snapshotDirOf (): string { return this.snapshotDir ?? '' }
+
+  /**
+   * Every snapshotEntries applied entries: a point-in-time copy of both state machines goes to a
+   * file (in the background), then the core and the storage drop the log up to it.
+   */
+  private maybeSnapshot (): void {
+    const raft = this.raft
+    if (this.snapshotter === null || raft === null || this.snapshotBusy || this.applied - this.snapshotIndex < this.snapshotEntries) return
+    this.snapshotBusy = true
+    const index = this.applied
+    const kv = this.sm.encodedCopy()
+    const coord = encodeSnapshot(this.coordState.snapshot())
+    const st = raft.status()
+    const term = this.storage.entries().find(e => e.index === index)?.term ?? st.term
+    const meta = { index, term, voters: st.voters, learners: st.learners }
+    const t0 = performance.now()
+    this.snapshotter.take(meta, kv, coord).then(async bytes => {
+      if (this.raft !== raft) return
+      const m = raft.compact(index)
+      await this.storage.compact(m)
+      this.snapshotIndex = index
+      this.log?.info({ index, bytes, ms: Math.round(performance.now() - t0) }, 'raft: snapshot taken; log compacted')
+    }).catch((err: Error) => {
+      this.log?.warn({ err: err.message }, 'raft: taking a snapshot failed; the log stays as it is')
+    }).finally(() => { this.snapshotBusy = false })
+  }
+
+  /** Replaces both state machines by a snapshot file's contents (Ready.snapshot, or a redo at start). */
+  private async installSnapshot (meta: { index: number, term: number, voters: string[], learners: string[] }): Promise<void> {
+    const path = snapshotPath(this.snapshotDirOf(), meta.index)
+    const records = new Map<string, Uint8Array>()
+    let coord: CoordinationState = new CoordinationState()
+    const kv = async function * (): AsyncGenerator<[string, Uint8Array]> {
+      for await (const r of readSnapshotRecords(path)) {
+        if (r.kind === 'kv') { records.set(r.key, r.record); yield [r.key, r.record] } else coord = CoordinationState.restore(decodeSnapshot(r.data))
+      }
+    }
+    await this.storage.installSnapshot(meta, kv())
+    this.sm.load(records)
+    this.coordState = coord
+    this.applied = meta.index
+    this.stateWrite = emptyState(this.applied)
+    this.stateDirty = false
+    this.snapshotIndex = meta.index
+    this.reads.applied(this.applied)
+    this.log?.info({ index: meta.index, keys: records.size }, 'raft: installed a snapshot from the leader')
   }
 
   private sendAll (rd: Ready): void {
@@ -709,6 +804,12 @@ export class RaftService implements Startable {
     }
     for (const m of rd.extMessages) {
       if (m.to === this.self) continue
+      // A snapshot goes as a stream of chunks; the follower steps the MsgSnap they carry.
+      if (m.type === 'MsgSnap') {
+        if (this.snapshotter === null) this.raft?.reportSnapshot(m.to, 'failed')
+        else void this.snapshotter.send(m.to, m.term, m.snapshot?.index ?? 0).catch((err: Error) => { this.log?.warn({ err: err.message }, 'raft: cannot send a snapshot'); this.raft?.reportSnapshot(m.to, 'failed') })
+        continue
+      }
       this.transport.send(m.to, { msg: toPb(m) })
       sent++
     }
@@ -871,8 +972,14 @@ export class RaftService implements Startable {
   }
 
   /** Rebuilds the in-memory coordination state from the durable log up to the applied index. */
-  private replayCoordination (): void {
+  private async replayCoordination (snapshotIndex: number): Promise<void> {
     this.coordState = new CoordinationState()
+    if (snapshotIndex > 0) {
+      // The log before the snapshot is gone: start from the coordination state in its file.
+      for await (const r of readSnapshotRecords(snapshotPath(this.snapshotDirOf(), snapshotIndex))) {
+        if (r.kind === 'coord') this.coordState = CoordinationState.restore(decodeSnapshot(r.data))
+      }
+    }
     for (const e of this.storage.entries()) {
       if (e.index > this.applied) break
       if (e.type !== undefined && e.type !== 'normal') continue

@@ -17,7 +17,7 @@
  */
 import { crc32 } from 'node:zlib'
 import type { BatchOptions, ClassicLevel } from 'classic-level'
-import type { Entry, EntryType, HardState } from './core/index.js'
+import type { Entry, EntryType, HardState, SnapshotMeta } from './core/index.js'
 
 /** The voters and learners a node runs Raft with; `cluster` names the voter set it was formed with. */
 export interface ClusterConfig {
@@ -42,6 +42,10 @@ export interface Recovered {
   lock: string[] | null
   /** State machine keys and their encoded records. */
   state: Array<[string, Uint8Array]>
+  /** The latest snapshot the log was compacted to (its entries start after snapshot.index). */
+  snapshot: SnapshotMeta | null
+  /** A snapshot install was interrupted by a crash: redo it from this snapshot's file. */
+  installing: SnapshotMeta | null
   /** Entries dropped from the tail because they failed their checksum or broke the sequence. */
   truncated: number
   /** Why the first dropped entry was dropped. */
@@ -59,10 +63,19 @@ export interface RaftStorage {
   /** State machine writes, not fsync'd. */
   writeState: (state: StateWrite) => Promise<void>
   saveConfig: (config: ClusterConfig) => Promise<void>
+  /** The state machine has a snapshot at meta.index: drop the stored entries up to it. */
+  compact: (meta: SnapshotMeta) => Promise<void>
+  /**
+   * Replace the state machine by a snapshot's records and the log by nothing (it starts after
+   * meta.index); crash-safe: an interrupted install is reported by load() as `installing`.
+   */
+  installSnapshot: (meta: SnapshotMeta, records: AsyncIterable<[string, Uint8Array]>) => Promise<void>
   saveLock: (voters: string[] | null) => Promise<void>
   /** What is durable now (the driver rebuilds the core from it). */
   hardState: () => HardState
   entries: () => Entry[]
+  /** The snapshot the stored log starts after (null: none). */
+  snapshotMeta: () => SnapshotMeta | null
 }
 
 export class CorruptStateError extends Error {
@@ -155,12 +168,12 @@ function configOf (v: unknown): ClusterConfig {
 }
 
 /** Checks a log read back in index order; returns how many leading entries are sound. */
-function soundPrefix (entries: Array<Entry | string>, keys: string[]): { n: number, reason?: string } {
+function soundPrefix (entries: Array<Entry | string>, keys: string[], base = 0): { n: number, reason?: string } {
   let prevTerm = 0
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!
     if (typeof e === 'string') return { n: i, reason: `${keys[i]}: ${e}` }
-    if (e.index !== i + 1 || keys[i] !== entryKey(e.index)) return { n: i, reason: `${keys[i]}: expected index ${i + 1}, found ${e.index}` }
+    if (e.index !== base + i + 1 || keys[i] !== entryKey(e.index)) return { n: i, reason: `${keys[i]}: expected index ${base + i + 1}, found ${e.index}` }
     if (e.term < prevTerm) return { n: i, reason: `${keys[i]}: term ${e.term} after term ${prevTerm}` }
     prevTerm = e.term
   }
@@ -176,6 +189,9 @@ type BatchOp = { type: 'put', key: string, value: Uint8Array } | { type: 'del', 
 export class LevelRaftStorage implements RaftStorage {
   private readonly db: Sub
   private log: Entry[] = []
+  /** Index of the entry before log[0] (the snapshot's). */
+  private base = 0
+  private snap: SnapshotMeta | null = null
   private hs: HardState = { term: 0, vote: '', commit: 0 }
 
   constructor (store: ClassicLevel<string, Uint8Array>) {
@@ -183,13 +199,19 @@ export class LevelRaftStorage implements RaftStorage {
   }
 
   async load (): Promise<Recovered> {
+    const snapRec = await this.db.get('m/snap')
+    const snapshot = snapRec === undefined ? null : snapshotMetaOf(decodeMeta('m/snap', snapRec as Uint8Array))
+    const instRec = await this.db.get('m/installing')
+    const installing = instRec === undefined ? null : snapshotMetaOf(decodeMeta('m/installing', instRec as Uint8Array))
+    this.base = snapshot?.index ?? 0
+    this.snap = snapshot
     const keys: string[] = []
     const recs: Array<Entry | string> = []
-    for await (const [key, value] of this.db.iterator({ gte: 'e/', lt: 'e0' })) {
+    for await (const [key, value] of this.db.iterator({ gt: entryKey(this.base), lt: 'e0' })) {
       keys.push(key as string)
       recs.push(decodeEntry(value as Uint8Array))
     }
-    const { n, reason } = soundPrefix(recs, keys)
+    const { n, reason } = soundPrefix(recs, keys, this.base)
     if (n < keys.length) {
       // Everything from the first bad record on goes: a log must be contiguous.
       await this.db.batch(keys.slice(n).map(key => ({ type: 'del' as const, key })), SYNC)
@@ -215,6 +237,8 @@ export class LevelRaftStorage implements RaftStorage {
       config: conf === undefined ? null : configOf(conf),
       lock: Array.isArray(lock) ? lock.map(String) : null,
       state,
+      snapshot,
+      installing,
       truncated: keys.length - n,
       truncatedReason: reason
     }
@@ -223,8 +247,9 @@ export class LevelRaftStorage implements RaftStorage {
   async append (hs: HardState | undefined, entries: Entry[], state?: StateWrite, sync = true): Promise<void> {
     const ops: BatchOp[] = []
     const first = entries[0]
+    const last = this.base + this.log.length
     if (first !== undefined) {
-      for (let i = first.index; i <= this.log.length; i++) ops.push({ type: 'del', key: entryKey(i) })
+      for (let i = first.index; i <= last; i++) ops.push({ type: 'del', key: entryKey(i) })
       for (const e of entries) ops.push({ type: 'put', key: entryKey(e.index), value: encodeEntry(e) })
     }
     if (hs !== undefined) ops.push({ type: 'put', key: 'm/hs', value: encodeMeta(hs) })
@@ -232,11 +257,49 @@ export class LevelRaftStorage implements RaftStorage {
     if (sync) await this.db.batch(ops, SYNC)
     else await this.db.batch(ops)
     if (first !== undefined) {
-      this.log.length = Math.min(this.log.length, first.index - 1)
+      this.log.length = Math.max(0, Math.min(this.log.length, first.index - 1 - this.base))
       for (const e of entries) this.log.push(e)
     }
     if (hs !== undefined) this.hs = { ...hs }
   }
+
+  async compact (meta: SnapshotMeta): Promise<void> {
+    if (meta.index <= this.base) return
+    const drop = this.log.filter(e => e.index <= meta.index)
+    const ops: BatchOp[] = drop.map(e => ({ type: 'del', key: entryKey(e.index) }))
+    ops.push({ type: 'put', key: 'm/snap', value: encodeMeta(meta) })
+    await this.db.batch(ops, SYNC)
+    this.log = this.log.slice(drop.length)
+    this.base = meta.index
+    this.snap = meta
+  }
+
+  async installSnapshot (meta: SnapshotMeta, records: AsyncIterable<[string, Uint8Array]>): Promise<void> {
+    await this.db.batch([{ type: 'put', key: 'm/installing', value: encodeMeta(meta) }], SYNC)
+    // The old state and log go; the snapshot's records come in batches (bounded memory).
+    const dels: BatchOp[] = []
+    for await (const key of this.db.keys({ gte: 'k/', lt: 'k0' })) dels.push({ type: 'del', key: key as string })
+    for await (const key of this.db.keys({ gte: 'e/', lt: 'e0' })) dels.push({ type: 'del', key: key as string })
+    for (let i = 0; i < dels.length; i += 1000) await this.db.batch(dels.slice(i, i + 1000))
+    let batch: BatchOp[] = []
+    for await (const [key, record] of records) {
+      batch.push({ type: 'put', key: 'k/' + key, value: record })
+      if (batch.length >= 1000) { await this.db.batch(batch); batch = [] }
+    }
+    batch.push({ type: 'put', key: 'm/applied', value: encodeMeta(meta.index) })
+    batch.push({ type: 'put', key: 'm/snap', value: encodeMeta(meta) })
+    if (this.hs.commit < meta.index) {
+      this.hs = { ...this.hs, commit: meta.index }
+      batch.push({ type: 'put', key: 'm/hs', value: encodeMeta(this.hs) })
+    }
+    batch.push({ type: 'del', key: 'm/installing' })
+    await this.db.batch(batch, SYNC)
+    this.log = []
+    this.base = meta.index
+    this.snap = meta
+  }
+
+  snapshotMeta (): SnapshotMeta | null { return this.snap }
 
   async writeState (state: StateWrite): Promise<void> {
     const ops: BatchOp[] = []
@@ -256,6 +319,12 @@ export class LevelRaftStorage implements RaftStorage {
   entries (): Entry[] { return this.log }
 }
 
+function snapshotMetaOf (v: unknown): SnapshotMeta {
+  const m = v as Partial<SnapshotMeta>
+  if (typeof m?.index !== 'number' || typeof m.term !== 'number' || !Array.isArray(m.voters) || !Array.isArray(m.learners)) throw new CorruptStateError('raft storage: m/snap is not a snapshot meta')
+  return { index: m.index, term: m.term, voters: m.voters.map(String), learners: m.learners.map(String) }
+}
+
 function stateOps (state: StateWrite, ops: BatchOp[]): void {
   for (const [key, value] of state.changes) ops.push(value === null ? { type: 'del', key: 'k/' + key } : { type: 'put', key: 'k/' + key, value })
   if (state.config !== undefined) ops.push({ type: 'put', key: 'm/conf', value: encodeMeta(state.config) })
@@ -270,6 +339,7 @@ export class MemoryRaftStorage implements RaftStorage {
   private config: ClusterConfig | null = null
   private lock: string[] | null = null
   private readonly state = new Map<string, Uint8Array>()
+  private snapshot: SnapshotMeta | null = null
 
   async load (): Promise<Recovered> {
     return {
@@ -279,14 +349,33 @@ export class MemoryRaftStorage implements RaftStorage {
       config: this.config === null ? null : structuredClone(this.config),
       lock: this.lock?.slice() ?? null,
       state: [...this.state],
+      snapshot: this.snapshot,
+      installing: null,
       truncated: 0
     }
+  }
+
+  async compact (meta: SnapshotMeta): Promise<void> {
+    this.log = this.log.filter(e => e.index > meta.index)
+    this.snapshot = meta
+  }
+
+  snapshotMeta (): SnapshotMeta | null { return this.snapshot }
+
+  async installSnapshot (meta: SnapshotMeta, records: AsyncIterable<[string, Uint8Array]>): Promise<void> {
+    this.state.clear()
+    for await (const [key, record] of records) this.state.set(key, record)
+    this.log = []
+    this.applied = meta.index
+    this.snapshot = meta
+    if (this.hs.commit < meta.index) this.hs = { ...this.hs, commit: meta.index }
   }
 
   async append (hs: HardState | undefined, entries: Entry[], state?: StateWrite, _sync?: boolean): Promise<void> {
     const first = entries[0]
     if (first !== undefined) {
-      this.log.length = Math.min(this.log.length, first.index - 1)
+      const base = (this.log[0]?.index ?? first.index) - 1
+      this.log.length = Math.max(0, Math.min(this.log.length, first.index - 1 - base))
       for (const e of entries) this.log.push(e)
     }
     if (hs !== undefined) this.hs = { ...hs }
