@@ -6,7 +6,7 @@ import { killAll, spawnCli, type CliProcess } from '../harness/cli.js'
 import { waitFor, withDeadline } from '../harness/wait.js'
 import { SwarmnetClient } from '../../node/http-client.js'
 
-interface RaftStatus { role: string, leader: string | null, commitIndex: number, appliedIndex: number, voters: string[] }
+interface RaftStatus { role: string, leader: string | null, commitIndex: number, appliedIndex: number, voters: string[], learners: string[] }
 interface Member { dir: string, proc: CliProcess, peerId: string, api: string }
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'swarmnet-snap-'))
@@ -25,7 +25,7 @@ function rssMb (pid: number): number {
   return m === null ? 0 : Number(m[1]) / 1024
 }
 
-describe('raft snapshots (3 CLI processes)', function () {
+describe('raft snapshots, voter replacement and handover (CLI processes)', function () {
   this.timeout(240_000)
   afterEach(killAll)
 
@@ -78,5 +78,43 @@ describe('raft snapshots (3 CLI processes)', function () {
     assert.ok(peak - base < 150, `RSS grew by ${Math.round(peak - base)} MB while catching up (from ${Math.round(base)} MB)`)
     const got = await (await fetch(`${back.api}/v1/kv/k/4999?consistency=stale`)).json() as { value: number }
     assert.equal(got.value % 5000, 4999)
+  })
+
+  it('a SIGKILLed voter is replaced by the learner within the configured time; SIGTERM of the leader hands leadership over before it exits', async () => {
+    const boot = spawnCli(['bootstrap', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--data-dir', tmp(), '--log-level', 'warn'])
+    const bootAddr = (await boot.ready).addrs[0]!
+    const start = async (dir: string): Promise<Member> => {
+      const proc = spawnCli(['start', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'warn', '--voters', '3', '--bootstrap', bootAddr, '--replace-dead-voter-ms', '3000'])
+      const ready = await proc.ready
+      return { dir, proc, peerId: ready.peerId, api: ready.api! }
+    }
+    const voters = await Promise.all([tmp(), tmp(), tmp()].map(start))
+    await waitFor(async () => (await raft(voters[0]!.api))?.voters.length === 3, { timeoutMs: 30_000, message: 'the cluster formed' })
+    const learner = await start(tmp())
+    const all = [...voters, learner]
+    const statuses = async (ms: Member[]): Promise<Array<RaftStatus | undefined>> => await Promise.all(ms.map(async m => raft(m.api)))
+    await waitFor(async () => (await statuses(all)).every(s => s?.learners.includes(learner.peerId) === true && s.leader !== null), { timeoutMs: 30_000, message: 'the fourth member a learner everywhere' })
+    let leaderId = (await raft(voters[0]!.api))!.leader!
+    const victim = voters.find(m => m.peerId !== leaderId)!
+    const t0 = Date.now()
+    victim.proc.proc.kill('SIGKILL')
+    await withDeadline(victim.proc.exit, 5000, 'the voter to die')
+    const rest = all.filter(m => m !== victim)
+    await waitFor(async () => (await statuses(rest)).every(s => s !== undefined && s.voters.includes(learner.peerId) && !s.voters.includes(victim.peerId)), { timeoutMs: 30_000, intervalMs: 100, message: 'the learner to replace the killed voter' })
+    const took = Date.now() - t0
+    assert.ok(took >= 3000 && took < 3000 + 10_000, `replaced after ${took} ms (configured 3000 ms)`)
+
+    // SIGTERM: the leader hands over, so another member leads as soon as it has exited.
+    leaderId = (await raft(learner.api))!.leader!
+    const leader = rest.find(m => m.peerId === leaderId)!
+    const term = async (m: Member): Promise<number> => ((await (await fetch(`${m.api}/v1/leader`)).json()) as { term: number }).term
+    const before = await term(leader)
+    leader.proc.proc.kill('SIGTERM')
+    await withDeadline(leader.proc.exit, 10_000, 'the leader to exit')
+    const others = rest.filter(m => m !== leader)
+    const sts = await statuses(others)
+    assert.ok(sts.some(s => s?.role === 'leader') || sts.every(s => s?.leader !== null && s?.leader !== leaderId), `a new leader right after the old one exited: ${JSON.stringify(sts.map(s => [s?.role, s?.leader?.slice(-6)]))}`)
+    await waitFor(async () => (await statuses(others)).some(s => s?.role === 'leader'), { timeoutMs: 10_000, message: 'a leader' })
+    assert.equal(await term(others[0]!), before + 1, 'one term: the handover, no election timeout')
   })
 })
