@@ -4,6 +4,15 @@
  * - writes/s and p50/p99 at 1, 32 and 256 in flight, 256-byte values, every put sent to the
  *   leader by this process: ours through the node's HTTP API (PUT /v1/kv/:key), etcd through the
  *   `etcd3` gRPC client when it is installed, else its HTTP/JSON gateway (POST /v3/kv/put);
+ * - linearizable reads at 32 in flight of keys written before, through the leader and through a
+ *   follower: ours `kv.get` through `SwarmnetClient` (ReadIndex, no log write), etcd's `get`
+ *   through the `etcd3` client (linearizable unless `.serializable(true)` is asked for);
+ * - rolling restart under load: 32 writes in flight through a client that follows the leader,
+ *   each voter in turn stopped with SIGTERM (the current leader first while one is left, both
+ *   systems hand leadership over on a graceful stop), restarted from its data dir and caught up;
+ *   the longest interval between two consecutive acknowledged writes (the gap);
+ * - snapshot install (ours): a follower stopped while the leader compacts its log past it, then
+ *   restarted; from its start to applied >= the leader's commit, and the snapshot's size;
  * - failover: SIGKILL the leader, then put to the survivors (300 ms per-request timeout, round
  *   robin) until one succeeds; the time from the kill to that first committed write, 10 times,
  *   the killed member restarted from its data dir and caught up between rounds.
@@ -13,6 +22,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closedLoop, debianBinary, freePort, type Stats } from './common.js'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { readdir, stat } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -34,7 +45,26 @@ export interface RaftBenchOptions {
 
 interface Failover { median: number, max: number, runs: number[] }
 interface Soak { minutes: number, writes: number, failed: number, elections: number }
-interface Side { writes: Record<string, Stats>, failover: Failover, client: string, /** Leader elections during the write runs (spurious ones). */ elections: number, soak?: Soak, /** swarmnet: one HTTP request per write, 32 in flight. */ perRequest?: Stats }
+/** Linearizable reads at 32 in flight, asking the leader and asking a follower. */
+interface Reads { leader: Stats, follower: Stats }
+interface RestartStep { role: string, /** Longest interval without an acknowledged write while this member was down or catching up. */ gapMs: number, /** SIGTERM to exit. */ stopMs: number, /** Spawn to caught-up follower. */ catchUpMs: number }
+interface Rolling { steps: RestartStep[], /** Longest interval over the whole rolling restart. */ gapMs: number, /** The same over a steady second before it. */ steadyGapMs: number, acked: number, failed: number }
+type SnapshotInstall =
+  | { skipped: string }
+  | { bytes: number, index: number, keys: number, valueBytes: number, writes: number, /** Entries after the snapshot the follower got from the log. */ tail: number, startMs: number, readyMs: number, fromSnapshot: boolean }
+interface Side {
+  writes: Record<string, Stats>
+  failover: Failover
+  client: string
+  /** Leader elections during the write runs (spurious ones). */
+  elections: number
+  soak?: Soak
+  /** swarmnet: one HTTP request per write, 32 in flight. */
+  perRequest?: Stats
+  reads?: Reads
+  rolling?: Rolling
+  snapshot?: SnapshotInstall
+}
 
 const children = new Set<ChildProcess>()
 const dirs = new Set<string>()
@@ -75,6 +105,117 @@ async function measureFailover (kill: () => Promise<void>, survivors: Array<() =
     if (await survivors[i % survivors.length]!()) return performance.now() - t0
     if (performance.now() - t0 > 30_000) throw new Error('no write committed within 30 s of killing the leader')
   }
+}
+
+/** Reads per row (after warm-up), one per key written by the runs above, round robin. */
+const READ_WARMUP = 500
+const ROLL_IN_FLIGHT = 32
+/** Per-request timeout of the rolling-restart client. */
+const ROLL_TIMEOUT_MS = 300
+/** swarmnet's heartbeat interval (3 ticks of 15 ms): the unit of the gap target. */
+const HEARTBEAT_MS = 45
+const GAP_TARGET_HEARTBEATS = 2
+
+/** `p`, or `fallback` once `ms` have passed. */
+async function within<T> (p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<T>(resolve => { timer = setTimeout(() => { resolve(fallback) }, ms) })
+  try {
+    return await Promise.race([p, late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * A closed loop of writes through whichever member leads: each loop writes through the member
+ * it believes leads; after a failure (or no answer within the per-request timeout) it asks the
+ * live members who leads and goes there. One question at a time, shared by every loop.
+ */
+class LeaderFollowingWriter {
+  /** performance.now() of every acknowledged write, in order. */
+  readonly acks: number[] = []
+  failed = 0
+  private target: string | undefined
+  private locating: Promise<void> | undefined
+  private running = true
+  private n = 0
+  private readonly put: (target: string, key: string) => Promise<boolean>
+  private readonly whoLeads: () => Promise<string | undefined>
+  private loops: Array<Promise<void>> = []
+
+  constructor (put: (target: string, key: string) => Promise<boolean>, whoLeads: () => Promise<string | undefined>) {
+    this.put = put
+    this.whoLeads = whoLeads
+  }
+
+  start (inFlight: number): void {
+    this.loops = Array.from({ length: inFlight }, async () => this.loop())
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await Promise.all(this.loops)
+  }
+
+  /** The longest interval between consecutive acknowledgements that overlaps [from, to]. */
+  maxGap (from: number, to: number): number {
+    let gap = 0
+    for (let i = 1; i < this.acks.length; i++) {
+      const a = this.acks[i - 1]!
+      const b = this.acks[i]!
+      if (b < from) continue
+      if (a > to) break
+      gap = Math.max(gap, b - a)
+    }
+    return gap
+  }
+
+  private async loop (): Promise<void> {
+    while (this.running) {
+      const target = this.target
+      if (target === undefined) { await this.relocate(undefined); continue }
+      if (await this.put(target, `roll/${this.n++ % 1000}`)) {
+        this.acks.push(performance.now())
+      } else {
+        this.failed++
+        await this.relocate(target)
+      }
+    }
+  }
+
+  private async relocate (failed: string | undefined): Promise<void> {
+    if (this.target !== failed) return // another loop found the leader meanwhile
+    this.locating ??= (async () => {
+      const leader = await this.whoLeads()
+      // Still named (a leader on its way out whose followers have not heard otherwise): not a busy loop.
+      if (leader === undefined || leader === failed) await sleep(5)
+      this.target = leader
+    })().finally(() => { this.locating = undefined })
+    await this.locating
+  }
+}
+
+/** Snapshot files (`snap-<index>.snap`) anywhere up to three levels under a data dir. */
+async function snapshotFiles (dir: string, depth = 3): Promise<Array<{ path: string, index: number, bytes: number }>> {
+  const found: Array<{ path: string, index: number, bytes: number }> = []
+  let entries
+  try {
+    entries = await readdir(dir, { withFileTypes: true })
+  } catch {
+    return found
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name)
+    const m = /^snap-(\d+)\.snap$/.exec(e.name)
+    if (e.isFile() && m !== null) {
+      const bytes = await stat(path).then(st => st.size, () => NaN)
+      if (!Number.isNaN(bytes)) found.push({ path, index: Number(m[1]), bytes })
+    } else if (e.isDirectory() && depth > 1) {
+      found.push(...await snapshotFiles(path, depth - 1))
+    }
+  }
+  return found.sort((a, b) => a.index - b.index)
 }
 
 // ---- swarmnet -------------------------------------------------------------------------------
