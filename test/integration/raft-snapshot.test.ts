@@ -102,7 +102,8 @@ describe('raft snapshots, voter replacement and handover (CLI processes)', funct
     const rest = all.filter(m => m !== victim)
     await waitFor(async () => (await statuses(rest)).every(s => s !== undefined && s.voters.includes(learner.peerId) && !s.voters.includes(victim.peerId)), { timeoutMs: 30_000, intervalMs: 100, message: 'the learner to replace the killed voter' })
     const took = Date.now() - t0
-    assert.ok(took >= 3000 && took < 3000 + 10_000, `replaced after ${took} ms (configured 3000 ms)`)
+    // Silence counts from the last message heard, up to a heartbeat or two before the kill.
+    assert.ok(took >= 3000 - 500 && took < 3000 + 10_000, `replaced after ${took} ms (configured 3000 ms)`)
 
     // SIGTERM: the leader hands over, so another member leads as soon as it has exited.
     leaderId = (await raft(learner.api))!.leader!
