@@ -109,7 +109,7 @@ describe('raft membership, reads and leadership transfer (in-process)', function
     const rest = all.filter(n => n !== victim)
     await waitFor(() => rest.every(n => n.raft.status().voters.includes(learner.peerId.toString()) && !n.raft.status().voters.includes(victim.peerId.toString())), { timeoutMs: 15_000, message: () => `the learner replaced the silent voter: ${JSON.stringify(rest.map(n => n.raft.status().voters.map(v => v.slice(-4))))}` })
     const took = Date.now() - t0
-    assert.ok(took >= 2000, `not before the configured time (${took} ms)`)
+    assert.ok(took >= 2000 - 500, `not before the configured time, counted from the last message heard (${took} ms)`)
     await leader.kv.put('k', 2)
 
     // A leader that stops gracefully hands over before it goes: another leads by the time stop() returns.
