@@ -47,7 +47,17 @@ interface Failover { median: number, max: number, runs: number[] }
 interface Soak { minutes: number, writes: number, failed: number, elections: number }
 /** Linearizable reads at 32 in flight, asking the leader and asking a follower. */
 interface Reads { leader: Stats, follower: Stats }
-interface RestartStep { role: string, /** Longest interval without an acknowledged write while this member was down or catching up. */ gapMs: number, /** SIGTERM to exit. */ stopMs: number, /** Spawn to caught-up follower. */ catchUpMs: number }
+interface RestartStep {
+  role: string
+  /** Longest interval without an acknowledged write ending between this SIGTERM and the next. */
+  gapMs: number
+  /** SIGTERM to exit. */
+  stopMs: number
+  /** Spawn to caught-up follower (or to giving up, when keptUp is false). */
+  catchUpMs: number
+  /** false: it did not keep up within CATCH_UP_LIMIT_MS and the next restart went ahead anyway. */
+  keptUp: boolean
+}
 interface Rolling { steps: RestartStep[], /** Longest interval over the whole rolling restart. */ gapMs: number, /** The same over a steady second before it. */ steadyGapMs: number, acked: number, failed: number }
 type SnapshotInstall =
   | { skipped: string }
@@ -107,7 +117,7 @@ async function measureFailover (kill: () => Promise<void>, survivors: Array<() =
   }
 }
 
-/** Reads per row (after warm-up), one per key written by the runs above, round robin. */
+/** Reads before each measured row of reads. */
 const READ_WARMUP = 500
 const ROLL_IN_FLIGHT = 32
 /** Per-request timeout of the rolling-restart client. */
@@ -115,6 +125,8 @@ const ROLL_TIMEOUT_MS = 300
 /** swarmnet's heartbeat interval (3 ticks of 15 ms): the unit of the gap target. */
 const HEARTBEAT_MS = 45
 const GAP_TARGET_HEARTBEATS = 2
+/** How long a restarted member gets to keep up with the leader under the load before the next restart goes ahead. */
+const CATCH_UP_LIMIT_MS = 45_000
 
 /** `p`, or `fallback` once `ms` have passed. */
 async function within<T> (p: Promise<T>, ms: number, fallback: T): Promise<T> {
@@ -158,15 +170,14 @@ class LeaderFollowingWriter {
     await Promise.all(this.loops)
   }
 
-  /** The longest interval between consecutive acknowledgements that overlaps [from, to]. */
-  maxGap (from: number, to: number): number {
+  /** The longest interval between consecutive acknowledgements that ends in (from, to]. */
+  maxGap (from: number, to = Infinity): number {
     let gap = 0
     for (let i = 1; i < this.acks.length; i++) {
-      const a = this.acks[i - 1]!
       const b = this.acks[i]!
-      if (b < from) continue
-      if (a > to) break
-      gap = Math.max(gap, b - a)
+      if (b <= from) continue
+      if (b > to) break
+      gap = Math.max(gap, b - this.acks[i - 1]!)
     }
     return gap
   }
@@ -220,9 +231,9 @@ async function snapshotFiles (dir: string, depth = 3): Promise<Array<{ path: str
 
 // ---- swarmnet -------------------------------------------------------------------------------
 
-interface SwarmnetMember { dir: string, proc: ChildProcess, peerId: string, api: string }
+interface SwarmnetMember { dir: string, proc: ChildProcess, peerId: string, api: string, /** Its libp2p listen address. */ addr: string, /** The end of its stderr. */ stderr: () => string }
 
-async function spawnCli (args: string[]): Promise<{ proc: ChildProcess, ready: { peerId: string, addrs: string[], api: string } }> {
+async function spawnCli (args: string[]): Promise<{ proc: ChildProcess, ready: { peerId: string, addrs: string[], api: string }, stderr: () => string }> {
   const env = { ...process.env }
   for (const k of Object.keys(env)) if (k.startsWith('SWARMNET_')) delete env[k]
   const proc = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -234,7 +245,7 @@ async function spawnCli (args: string[]): Promise<{ proc: ChildProcess, ready: {
     createInterface({ input: proc.stdout! }).once('line', resolve)
     proc.once('exit', code => { reject(new Error(`swarmnet exited with ${code}: ${stderr}`)) })
   })
-  return { proc, ready: JSON.parse(line) as { peerId: string, addrs: string[], api: string } }
+  return { proc, ready: JSON.parse(line) as { peerId: string, addrs: string[], api: string }, stderr: () => stderr }
 }
 
 async function json (url: string, init: RequestInit = {}, timeoutMs = 2000): Promise<Record<string, unknown> | undefined> {
@@ -292,13 +303,211 @@ async function swarmnetLeader (members: SwarmnetMember[], timeoutMs = 30_000): P
   return leader!
 }
 
+interface RaftStatus { role: string, leader: string | null, term: number, appliedIndex: number, commitIndex: number, snapshotIndex?: number }
+
+async function raftStatus (m: SwarmnetMember, timeoutMs = 1000): Promise<RaftStatus | undefined> {
+  return (await json(`${m.api}/v1/status`, {}, timeoutMs))?.raft as RaftStatus | undefined
+}
+
+/**
+ * Until `m` follows a leader and keeps up with it under load: it has applied what the leader had
+ * committed one poll (20 ms) earlier. (Reaching only the commit of when it came back is not
+ * enough: a follower still far behind leaves the next restart without a working quorum.)
+ */
+async function swarmnetCaughtUp (m: SwarmnetMember, members: SwarmnetMember[], timeoutMs = 60_000): Promise<void> {
+  let previous: number | undefined
+  await waitFor(async () => {
+    const s = await raftStatus(m)
+    const l = members.find(x => x.peerId === s?.leader)
+    const ls = s?.role === 'follower' && l !== undefined ? await raftStatus(l) : undefined
+    const kept = ls?.role === 'leader' && previous !== undefined && s!.appliedIndex >= previous
+    previous = ls?.role === 'leader' ? ls.commitIndex : undefined
+    return kept
+  }, { timeoutMs, intervalMs: 20, message: `swarmnet member ${m.peerId} to catch up as a follower` })
+}
+
+/** `total` linearizable reads at 32 in flight of keys bench/0..keys-1, asking the leader, then a follower. */
+async function swarmnetReads (members: SwarmnetMember[], leader: SwarmnetMember, total: number, keys: number): Promise<Reads> {
+  const run = async (m: SwarmnetMember): Promise<Stats> => {
+    const client = new SwarmnetClient({ url: m.api, maxRequests: 2 })
+    // A missing key (null) would be a wrong answer: counted as a failure.
+    const get = async (i: number): Promise<boolean> => { try { return await client.kv.get(`bench/${i % keys}`) !== null } catch { return false } }
+    try {
+      await closedLoop(READ_WARMUP, 32, get)
+      return await closedLoop(total, 32, get)
+    } finally {
+      client.close()
+    }
+  }
+  const leaderReads = await run(leader)
+  process.stderr.write(`bench: swarmnet reads via the leader: ${Math.round(leaderReads.perSecond)} reads/s\n`)
+  const followerReads = await run(members.find(m => m !== leader)!)
+  process.stderr.write(`bench: swarmnet reads via a follower: ${Math.round(followerReads.perSecond)} reads/s\n`)
+  return { leader: leaderReads, follower: followerReads }
+}
+
+/** Index of the member to restart next: the leader while it has not been restarted, else the first one not restarted. */
+function nextToRestart (roles: Array<string | undefined>, restarted: boolean[]): number {
+  const leader = roles.findIndex((r, i) => r === 'leader' && !restarted[i])
+  return leader >= 0 ? leader : restarted.indexOf(false)
+}
+
+async function swarmnetRolling (members: SwarmnetMember[], restart: (m: SwarmnetMember) => Promise<SwarmnetMember>): Promise<Rolling> {
+  await swarmnetLeader(members)
+  const clients = new Map<string, SwarmnetClient>()
+  const clientFor = (api: string): SwarmnetClient => {
+    let c = clients.get(api)
+    if (c === undefined) clients.set(api, c = new SwarmnetClient({ url: api, maxRequests: 2, timeoutMs: ROLL_TIMEOUT_MS }))
+    return c
+  }
+  const put = async (peerId: string, key: string): Promise<boolean> => {
+    const m = members.find(x => x.peerId === peerId)
+    if (m === undefined) return false
+    return await within(clientFor(m.api).kv.put(key, VALUE, { timeoutMs: ROLL_TIMEOUT_MS }).then(() => true, () => false), ROLL_TIMEOUT_MS, false)
+  }
+  // Whom the live members name as leader, the one of the highest term.
+  const whoLeads = async (): Promise<string | undefined> => {
+    const answers = await Promise.all(members.map(async m => await json(`${m.api}/v1/leader`, {}, 200) as { leader?: string | null, term?: number } | undefined))
+    let best: { leader: string, term: number } | undefined
+    for (const a of answers) {
+      if (typeof a?.leader === 'string' && (best === undefined || (a.term ?? 0) > best.term)) best = { leader: a.leader, term: a.term ?? 0 }
+    }
+    return best?.leader
+  }
+  const writer = new LeaderFollowingWriter(put, whoLeads)
+  writer.start(ROLL_IN_FLIGHT)
+  const windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }> = []
+  const steady = { from: 0, to: 0 }
+  try {
+    await sleep(500)
+    steady.from = performance.now()
+    await sleep(1000)
+    steady.to = performance.now()
+    const restarted = members.map(() => false)
+    for (let r = 0; r < members.length; r++) {
+      const roles = await Promise.all(members.map(async m => (await raftStatus(m))?.role))
+      const i = nextToRestart(roles, restarted)
+      restarted[i] = true
+      const victim = members[i]!
+      const from = performance.now()
+      await kill(victim.proc, 'SIGTERM')
+      const stopMs = performance.now() - from
+      const t = performance.now()
+      members[i] = await restart(victim)
+      let keptUp = true
+      try {
+        await swarmnetCaughtUp(members[i]!, members, CATCH_UP_LIMIT_MS)
+      } catch {
+        keptUp = false
+      }
+      const catchUpMs = performance.now() - t
+      await sleep(500)
+      const warnings = victim.stderr().trim()
+      // A leader says so (at warn level) when its hand-over before stopping failed.
+      const handOver = /"err":"([^"]*)","msg":"raft: could not hand leadership over/.exec(warnings)?.[1]
+      windows.push({ role: `${roles[i] ?? 'unknown'}${handOver !== undefined ? ` (hand-over failed: ${handOver})` : ''}`, from, to: performance.now(), stopMs, catchUpMs, keptUp })
+      process.stderr.write(`bench: swarmnet restart ${r + 1} (${roles[i] ?? 'unknown'}): SIGTERM to exit ${stopMs.toFixed(0)} ms, start to caught up ${keptUp ? `${catchUpMs.toFixed(0)} ms` : `(did not keep up within ${CATCH_UP_LIMIT_MS / 1000} s)`}${warnings !== '' ? `; its warnings:\n${warnings.slice(-1500)}` : ''}\n`)
+    }
+  } finally {
+    await writer.stop()
+    for (const c of clients.values()) c.close()
+  }
+  return rollingResult(writer, windows, steady)
+}
+
+/**
+ * A gap belongs to the restart in whose window it ends: from that SIGTERM to the next one (the
+ * last: to the end of the writes, so a gap still open when the last restart settled counts).
+ */
+function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }>, steady: { from: number, to: number }): Rolling {
+  const from = windows[0]?.from ?? 0
+  const to = windows[windows.length - 1]?.to ?? 0
+  return {
+    steps: windows.map((w, i) => ({ role: w.role, gapMs: writer.maxGap(w.from, windows[i + 1]?.from), stopMs: w.stopMs, catchUpMs: w.catchUpMs, keptUp: w.keptUp })),
+    gapMs: writer.maxGap(from),
+    steadyGapMs: writer.maxGap(steady.from, steady.to),
+    acked: writer.acks.filter(t => t >= from && t <= to).length,
+    failed: writer.failed
+  }
+}
+
+/** 4 KiB values on 8,192 keys: a 32 MiB state for the snapshot to carry. */
+const SNAP_KEYS = 8192
+const SNAP_VALUE = 'x'.repeat(4096)
+/** Longest the leader gets to compact past the stopped follower. */
+const SNAP_WRITE_LIMIT_MS = 90_000
+
+/**
+ * Fill the state, stop a follower (SIGTERM), write until the leader has a snapshot past what the
+ * follower applied (its log is compacted up to it), stop writing, restart the follower and time
+ * it from its start to applied >= the leader's commit.
+ */
+async function swarmnetSnapshotInstall (members: SwarmnetMember[], restart: (m: SwarmnetMember) => Promise<SwarmnetMember>): Promise<SnapshotInstall> {
+  const leader = await swarmnetLeader(members)
+  const i = members.findIndex(m => m !== leader)
+  const follower = members[i]!
+  const client = new SwarmnetClient({ url: leader.api, maxRequests: 2 })
+  const put = async (key: string): Promise<boolean> => { try { await client.kv.put(key, SNAP_VALUE); return true } catch { return false } }
+  // The newest snapshot the leader has, as its status or its data dir tells.
+  const leaderSnapshot = async (): Promise<number> => Math.max((await raftStatus(leader))?.snapshotIndex ?? 0, (await snapshotFiles(leader.dir)).at(-1)?.index ?? 0)
+  let stopped = false
+  try {
+    await closedLoop(SNAP_KEYS, 32, async j => put(`snap/${j}`))
+    await swarmnetCaughtUp(follower, members)
+    const before = (await raftStatus(follower))?.appliedIndex ?? 0
+    await kill(follower.proc, 'SIGTERM')
+    stopped = true
+    let writes = 0
+    const t0 = performance.now()
+    while (await leaderSnapshot() <= before) {
+      if (performance.now() - t0 > SNAP_WRITE_LIMIT_MS) {
+        return { skipped: `the leader took no snapshot past the stopped follower's index ${before} in ${SNAP_WRITE_LIMIT_MS / 1000} s of writes (${k(writes)} writes; compaction every --snapshot-entries applied entries)` }
+      }
+      writes += (await closedLoop(256, 32, async j => put(`snap/${(writes + j) % SNAP_KEYS}`))).count
+    }
+    process.stderr.write(`bench: swarmnet leader compacted past the stopped follower after ${writes} writes\n`)
+    const target = (await raftStatus(leader))?.commitIndex ?? NaN
+    const t = performance.now()
+    const m = members[i] = await restart(follower)
+    stopped = false
+    const readyMs = performance.now() - t
+    try {
+      await waitFor(async () => ((await raftStatus(m, 500))?.appliedIndex ?? 0) >= target, { timeoutMs: 120_000, intervalMs: 10, message: 'the restarted follower to apply the leader\'s commit' })
+    } catch (err) {
+      return { skipped: `${(err as Error).message}; its log: ${m.stderr().trim().slice(-500)}` }
+    }
+    const startMs = performance.now() - t
+    const received = (await snapshotFiles(follower.dir)).filter(f => f.index > before).at(-1)
+    const file = received ?? (await snapshotFiles(leader.dir)).at(-1)
+    if (file === undefined) return { skipped: 'no snapshot file found in the data dirs' }
+    return { bytes: file.bytes, index: file.index, keys: SNAP_KEYS, valueBytes: SNAP_VALUE.length, writes, tail: target - file.index, startMs, readyMs, fromSnapshot: received !== undefined }
+  } finally {
+    client.close()
+    if (stopped) members[i] = await restart(follower)
+  }
+}
+
 async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
   const common = ['--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--log-level', 'warn']
   const boot = await spawnCli(['bootstrap', ...common, '--data-dir', tmp('swarmnet-bench-boot-')])
   const bootAddr = boot.ready.addrs[0]!
-  const start = async (dir: string): Promise<SwarmnetMember> => {
-    const { proc, ready } = await spawnCli(['start', ...common, '--data-dir', dir, '--voters', '3', '--bootstrap', bootAddr])
-    return { dir, proc, peerId: ready.peerId, api: ready.api }
+  const start = async (dir: string, listen = '/ip4/127.0.0.1/tcp/0', api = '127.0.0.1:0'): Promise<SwarmnetMember> => {
+    const flags = ['--listen', listen, '--api', api, '--log-level', 'warn', '--data-dir', dir, '--voters', '3', '--bootstrap', bootAddr]
+    const { proc, ready, stderr } = await spawnCli(['start', ...flags])
+    return { dir, proc, peerId: ready.peerId, api: ready.api, addr: (ready.addrs[0] ?? '').replace(/\/p2p\/.*$/, ''), stderr }
+  }
+  /**
+   * A restart as a service manager does it: same data dir, same addresses (fresh ports only if
+   * the old ones are taken). Members restarted on fresh ports may never reconnect to each other
+   * (they keep each other's old address), which leaves survivors of a later leader death
+   * without a quorum.
+   */
+  const restart = async (m: SwarmnetMember): Promise<SwarmnetMember> => {
+    try {
+      return await start(m.dir, m.addr, new URL(m.api).host)
+    } catch {
+      return await start(m.dir)
+    }
   }
   const members = await Promise.all([0, 1, 2].map(async () => start(tmp('swarmnet-bench-'))))
   try {
@@ -318,6 +527,7 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
     const perRequest = await closedLoop(opts.writes, 32, async i => plainPut(leader.api, `plain/${i % 1000}`))
     process.stderr.write(`bench: swarmnet 32 in flight, one request per write: ${Math.round(perRequest.perSecond)} writes/s\n`)
     const elections = (await term()) - termBefore
+    const reads = await swarmnetReads(members, leader, opts.writes, Math.min(1000, opts.writes))
     let soak: Soak | undefined
     if (opts.soakMinutes > 0) {
       // A long loaded run: any term change in it is a spurious election.
@@ -334,6 +544,11 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
       soak = { minutes: opts.soakMinutes, writes: written, failed, elections: (await term()) - before }
       process.stderr.write(`bench: swarmnet soak: ${written} writes, ${soak.elections} elections\n`)
     }
+    client.close()
+    const rolling = await swarmnetRolling(members, restart)
+    process.stderr.write(`bench: swarmnet rolling restart: longest gap ${rolling.gapMs.toFixed(0)} ms (steady ${rolling.steadyGapMs.toFixed(0)} ms)\n`)
+    // Without the load, a member still behind catches up (its last snapshot transfer included).
+    await swarmnetLeader(members, 60_000)
     const runs: number[] = []
     for (let r = 0; r < opts.failovers; r++) {
       leader = await swarmnetLeader(members)
@@ -342,10 +557,12 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
       let k = 0
       runs.push(await measureFailover(async () => { await kill(victim.proc) }, survivors.map(m => async () => swarmnetPut(m.api, `failover/${r}/${k++}`, 300))))
       process.stderr.write(`bench: swarmnet failover ${r + 1}: ${runs[r]!.toFixed(0)} ms\n`)
-      members[members.indexOf(victim)] = await start(victim.dir)
+      members[members.indexOf(victim)] = await restart(victim)
     }
-    client.close()
-    return { writes, failover: summary(runs), client: 'its HTTP API through `SwarmnetClient` (node/http-client.ts: keep-alive, concurrent calls share `POST /v1/kv` requests, each call its own log entry and result)', elections, soak, perRequest }
+    // Last: a follower that cannot catch up must not hold the other measurements up.
+    const snapshot = await swarmnetSnapshotInstall(members, restart)
+    process.stderr.write(`bench: swarmnet snapshot install: ${'skipped' in snapshot ? `skipped: ${snapshot.skipped}` : `${(snapshot.bytes / 2 ** 20).toFixed(1)} MiB in ${snapshot.startMs.toFixed(0)} ms`}\n`)
+    return { writes, failover: summary(runs), client: 'its HTTP API through `SwarmnetClient` (node/http-client.ts: keep-alive, concurrent calls share `POST /v1/kv` requests, each call its own log entry and result)', elections, soak, perRequest, reads, rolling, snapshot }
   } finally {
     await Promise.all([...members.map(m => m.proc), boot.proc].map(async p => kill(p, 'SIGTERM')))
   }
@@ -383,11 +600,32 @@ async function etcdGatewayPut (client: string, key: string, timeoutMs: number): 
   }
 }
 
-/** Status of one member: its id, the leader's id and its raft index. */
-async function etcdStatus (client: string): Promise<{ id: string, leader: string, raftIndex: number } | undefined> {
-  const s = await json(`${client}/v3/maintenance/status`, { method: 'POST', body: '{}' }, 1000) as { header?: { member_id?: string }, leader?: string, raftIndex?: string } | undefined
+/** Linearizable (etcd's default for a range) read through the gateway; a missing key is a failure. */
+async function etcdGatewayGet (client: string, key: string, timeoutMs: number): Promise<boolean> {
+  const r = await json(`${client}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: b64(key) }) }, timeoutMs) as { kvs?: unknown[] } | undefined
+  return (r?.kvs?.length ?? 0) > 0
+}
+
+/** Status of one member: its id, the leader's id, its raft index and term, and its applied index. */
+async function etcdStatus (client: string, timeoutMs = 1000): Promise<{ id: string, leader: string, raftIndex: number, term: number, applied: number } | undefined> {
+  const s = await json(`${client}/v3/maintenance/status`, { method: 'POST', body: '{}' }, timeoutMs) as { header?: { member_id?: string }, leader?: string, raftIndex?: string, raftTerm?: string, raftAppliedIndex?: string } | undefined
   if (s?.header?.member_id === undefined || s.leader === undefined || s.leader === '0') return undefined
-  return { id: s.header.member_id, leader: s.leader, raftIndex: Number(s.raftIndex ?? 0) }
+  const raftIndex = Number(s.raftIndex ?? 0)
+  return { id: s.header.member_id, leader: s.leader, raftIndex, term: Number(s.raftTerm ?? 0), applied: Number(s.raftAppliedIndex ?? raftIndex) }
+}
+
+/** As swarmnetCaughtUp: `m` follows and has applied what the leader had one poll earlier. */
+async function etcdCaughtUp (m: EtcdMember, members: EtcdMember[], timeoutMs = 60_000): Promise<void> {
+  let previous: number | undefined
+  await waitFor(async () => {
+    const s = await etcdStatus(m.client)
+    const l = s !== undefined && s.leader !== s.id ? members.find(x => x.id === s.leader) : undefined
+    const ls = l !== undefined ? await etcdStatus(l.client) : undefined
+    const leads = ls !== undefined && ls.leader === ls.id
+    const kept = leads && previous !== undefined && s!.applied >= previous
+    previous = leads ? ls.raftIndex : undefined
+    return kept
+  }, { timeoutMs, intervalMs: 20, message: `etcd member ${m.name} to catch up as a follower` })
 }
 
 async function etcdLeader (members: EtcdMember[], timeoutMs = 30_000): Promise<EtcdMember> {
@@ -406,16 +644,126 @@ async function etcdLeader (members: EtcdMember[], timeoutMs = 30_000): Promise<E
   return leader!
 }
 
-type Etcd3Client = { put: (key: string) => { value: (v: string) => Promise<unknown> }, close: () => void }
+type Etcd3Client = {
+  put: (key: string) => { value: (v: string) => Promise<unknown> }
+  /** A range of one key; linearizable unless `.serializable(true)` is called on the builder. */
+  get: (key: string) => { string: () => Promise<string | null> }
+  close: () => void
+}
+type Etcd3Constructor = new (o: Record<string, unknown>) => Etcd3Client
 
-async function etcd3Client (hosts: string): Promise<Etcd3Client | undefined> {
+async function etcd3Constructor (): Promise<Etcd3Constructor | undefined> {
   try {
     // Optional: the gRPC client the anchors were measured with; the gateway otherwise.
-    const mod = await import('etcd3' as string) as { Etcd3: new (o: { hosts: string }) => Etcd3Client }
-    return new mod.Etcd3({ hosts })
+    return (await import('etcd3' as string) as { Etcd3: Etcd3Constructor }).Etcd3
   } catch {
     return undefined
   }
+}
+
+async function etcd3Client (hosts: string): Promise<Etcd3Client | undefined> {
+  const Etcd3 = await etcd3Constructor()
+  return Etcd3 !== undefined ? new Etcd3({ hosts }) : undefined
+}
+
+const etcdHost = (m: EtcdMember): string => m.client.replace('http://', '')
+
+/** `total` linearizable reads at 32 in flight of keys bench/0..keys-1, asking the leader, then a follower. */
+async function etcdReads (members: EtcdMember[], leader: EtcdMember, total: number, keys: number): Promise<Reads> {
+  const Etcd3 = await etcd3Constructor()
+  const run = async (m: EtcdMember): Promise<Stats> => {
+    const c = Etcd3 !== undefined ? new Etcd3({ hosts: etcdHost(m) }) : undefined
+    const get = c !== undefined
+      ? async (i: number): Promise<boolean> => { try { return await c.get(`bench/${i % keys}`).string() !== null } catch { return false } }
+      : async (i: number): Promise<boolean> => etcdGatewayGet(m.client, `bench/${i % keys}`, 5000)
+    try {
+      await closedLoop(READ_WARMUP, 32, get)
+      return await closedLoop(total, 32, get)
+    } finally {
+      c?.close()
+    }
+  }
+  const leaderReads = await run(leader)
+  process.stderr.write(`bench: etcd reads via the leader: ${Math.round(leaderReads.perSecond)} reads/s\n`)
+  const followerReads = await run(members.find(m => m !== leader)!)
+  process.stderr.write(`bench: etcd reads via a follower: ${Math.round(followerReads.perSecond)} reads/s\n`)
+  return { leader: leaderReads, follower: followerReads }
+}
+
+/** A cockatiel policy that runs the call once: the rolling-restart client does its own retries. */
+const ONCE = { execute: async (fn: (context: { signal: AbortSignal, attempt: number }) => unknown) => await fn({ signal: new AbortController().signal, attempt: 0 }) }
+
+async function etcdRolling (bin: string, members: EtcdMember[], cluster: string): Promise<Rolling> {
+  await etcdLeader(members)
+  const Etcd3 = await etcd3Constructor()
+  // One gRPC client per member process (a restarted member gets a fresh channel, no reconnect backoff).
+  const clients = new Map<ChildProcess, Etcd3Client>()
+  const clientFor = (m: EtcdMember): Etcd3Client => {
+    let c = clients.get(m.proc!)
+    if (c === undefined) {
+      c = new Etcd3!({
+        hosts: etcdHost(m),
+        defaultCallOptions: () => ({ deadline: Date.now() + ROLL_TIMEOUT_MS }),
+        faultHandling: { host: () => ONCE, global: ONCE },
+        grpcOptions: { 'grpc.use_local_subchannel_pool': 1 }
+      })
+      clients.set(m.proc!, c)
+    }
+    return c
+  }
+  const put = async (id: string, key: string): Promise<boolean> => {
+    const m = members.find(x => x.id === id)
+    if (m === undefined) return false
+    if (Etcd3 === undefined) return await etcdGatewayPut(m.client, key, ROLL_TIMEOUT_MS)
+    return await within(clientFor(m).put(key).value(VALUE).then(() => true, () => false), ROLL_TIMEOUT_MS, false)
+  }
+  const whoLeads = async (): Promise<string | undefined> => {
+    const answers = await Promise.all(members.map(async m => etcdStatus(m.client, 200)))
+    let best: { leader: string, term: number } | undefined
+    for (const a of answers) {
+      if (a !== undefined && (best === undefined || a.term > best.term)) best = { leader: a.leader, term: a.term }
+    }
+    return best?.leader
+  }
+  const writer = new LeaderFollowingWriter(put, whoLeads)
+  writer.start(ROLL_IN_FLIGHT)
+  const windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }> = []
+  const steady = { from: 0, to: 0 }
+  try {
+    await sleep(500)
+    steady.from = performance.now()
+    await sleep(1000)
+    steady.to = performance.now()
+    const restarted = members.map(() => false)
+    for (let r = 0; r < members.length; r++) {
+      const roles = await Promise.all(members.map(async m => {
+        const s = await etcdStatus(m.client)
+        return s === undefined ? undefined : s.leader === s.id ? 'leader' : 'follower'
+      }))
+      const i = nextToRestart(roles, restarted)
+      restarted[i] = true
+      const victim = members[i]!
+      const from = performance.now()
+      await kill(victim.proc!, 'SIGTERM')
+      const stopMs = performance.now() - from
+      const t = performance.now()
+      startEtcdMember(bin, victim, cluster)
+      let keptUp = true
+      try {
+        await etcdCaughtUp(victim, members, CATCH_UP_LIMIT_MS)
+      } catch {
+        keptUp = false
+      }
+      const catchUpMs = performance.now() - t
+      await sleep(500)
+      windows.push({ role: roles[i] ?? 'unknown', from, to: performance.now(), stopMs, catchUpMs, keptUp })
+      process.stderr.write(`bench: etcd restart ${r + 1} (${roles[i] ?? 'unknown'}): SIGTERM to exit ${stopMs.toFixed(0)} ms, start to caught up ${keptUp ? `${catchUpMs.toFixed(0)} ms` : `(did not keep up within ${CATCH_UP_LIMIT_MS / 1000} s)`}\n`)
+    }
+  } finally {
+    await writer.stop()
+    for (const c of clients.values()) c.close()
+  }
+  return rollingResult(writer, windows, steady)
 }
 
 async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {
@@ -446,6 +794,9 @@ async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {
     const elections = (await term()) - termBefore
     grpc?.close()
     grpc = undefined
+    const reads = await etcdReads(members, leader, opts.writes, Math.min(1000, opts.writes))
+    const rolling = await etcdRolling(bin, members, cluster)
+    process.stderr.write(`bench: etcd rolling restart: longest gap ${rolling.gapMs.toFixed(0)} ms (steady ${rolling.steadyGapMs.toFixed(0)} ms)\n`)
     const runs: number[] = []
     for (let r = 0; r < opts.failovers; r++) {
       leader = await etcdLeader(members)
@@ -456,7 +807,7 @@ async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {
       process.stderr.write(`bench: etcd failover ${r + 1}: ${runs[r]!.toFixed(0)} ms\n`)
       startEtcdMember(bin, victim, cluster)
     }
-    return { writes, failover: summary(runs), client, elections }
+    return { writes, failover: summary(runs), client, elections, reads, rolling }
   } finally {
     grpc?.close()
     await Promise.all(members.map(async m => m.proc != null ? kill(m.proc, 'SIGTERM') : undefined))
@@ -467,6 +818,63 @@ async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {
 
 const ms = (n: number): string => Number.isNaN(n) ? '-' : n < 10 ? n.toFixed(2) : n.toFixed(1)
 const k = (n: number): string => Math.round(n).toLocaleString('en-US')
+
+const hb = (n: number): string => (n / HEARTBEAT_MS).toFixed(1)
+
+function readsSection (ours: Side, theirs: Side | undefined, total: number, etcdClient: string): string[] {
+  if (ours.reads == null) return []
+  const row = (label: string, o: Stats, t: Stats | undefined): string => {
+    const err = (s: Stats): string => s.errors > 0 ? ` (${s.errors} failed)` : ''
+    return `| ${label} | ${k(o.perSecond)}${err(o)} | ${ms(o.p50)} / ${ms(o.p99)} | ${t != null ? k(t.perSecond) + err(t) : '-'} | ${t != null ? `${ms(t.p50)} / ${ms(t.p99)}` : '-'} | ${t != null ? `${(o.perSecond / t.perSecond).toFixed(2)}x` : '-'} |`
+  }
+  return [
+    '',
+    `Linearizable reads at 32 in flight of the keys written above, ${k(total)} per row after ${k(READ_WARMUP)} warm-up reads; swarmnet \`kv.get\` through \`SwarmnetClient\` (default consistency: ReadIndex, the leader confirms it still leads with a heartbeat round and the asked node answers once it has applied that far; no log write), etcd's \`get\` through ${etcdClient} (linearizable: etcd's default, the client asks for a serializable read only when told to). A follower asks the leader for the read index in both:`,
+    '',
+    '| asked | swarmnet reads/s | swarmnet p50 / p99 ms | etcd reads/s | etcd p50 / p99 ms | throughput ratio (us/etcd) |',
+    '|---|---:|---:|---:|---:|---:|',
+    row('the leader', ours.reads.leader, theirs?.reads?.leader),
+    row('a follower', ours.reads.follower, theirs?.reads?.follower)
+  ]
+}
+
+function rollingSection (ours: Side, theirs: Side | undefined): string[] {
+  if (ours.rolling == null) return []
+  const target = GAP_TARGET_HEARTBEATS * HEARTBEAT_MS
+  const rows = (name: string, r: Rolling | undefined): string[] => r == null
+    ? [`| ${name} | - | - | - | - | - | - |`]
+    : [
+        ...r.steps.map((s, i) => `| ${name} | ${i + 1}: ${s.role} | ${ms(s.gapMs)} | ${hb(s.gapMs)} | ${s.stopMs.toFixed(0)} | ${s.keptUp ? k(s.catchUpMs) : `did not keep up within ${CATCH_UP_LIMIT_MS / 1000} s; next restart went ahead`} |`),
+        `| ${name} | whole rolling restart | **${ms(r.gapMs)}** | **${hb(r.gapMs)}** | - | - |`,
+        `| ${name} | steady, 1 s before | ${ms(r.steadyGapMs)} | ${hb(r.steadyGapMs)} | - | - |`
+      ]
+  const verdict = (r: Rolling): string => r.gapMs <= target ? 'within the target' : `over the target of ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms)`
+  return [
+    '',
+    `Rolling restart under load: ${ROLL_IN_FLIGHT} writes in flight through a client that follows the leader (per-request timeout ${ROLL_TIMEOUT_MS} ms; after a failure it asks the live members who leads, swarmnet's \`GET /v1/leader\`, etcd's maintenance status, and retries there; swarmnet through \`SwarmnetClient\`, etcd through ${theirs?.client.startsWith('the `etcd3`') === true ? 'the `etcd3` gRPC client without its own retries' : 'its gateway'}). Each voter in turn, the current leader first while one is left, gets SIGTERM (in both systems a leader stopping gracefully first hands leadership over), is started again from its data dir on the same addresses and catches up (a follower that has applied what the leader had committed one 20 ms poll earlier); the next restart follows 0.5 s later. The gap is the longest interval between two consecutive acknowledged writes; a restart's gap is the longest one ending between its SIGTERM and the next restart's. Heartbeats of ${HEARTBEAT_MS} ms (swarmnet's; etcd's own is 100 ms); target: no gap over ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms):`,
+    '',
+    '| system | restart: role when stopped | gap ms | gap in heartbeats | SIGTERM to exit ms | start to caught-up follower ms |',
+    '|---|---|---:|---:|---:|---:|',
+    ...rows('swarmnet', ours.rolling),
+    ...rows('etcd 3.4', theirs?.rolling),
+    '',
+    `Writes acknowledged during the rolling restart (failed attempts, retried): swarmnet ${k(ours.rolling.acked)} (${k(ours.rolling.failed)}), etcd ${theirs?.rolling != null ? `${k(theirs.rolling.acked)} (${k(theirs.rolling.failed)})` : '-'}. swarmnet's longest gap is ${verdict(ours.rolling)}${theirs?.rolling != null ? `; etcd's is ${ms(theirs.rolling.gapMs)} ms` : ''}.`
+  ]
+}
+
+function snapshotSection (ours: Side): string[] {
+  const s = ours.snapshot
+  if (s == null) return []
+  if ('skipped' in s) return ['', `Snapshot install (swarmnet): skipped: ${s.skipped}.`]
+  const mib = s.bytes / 2 ** 20
+  return [
+    '',
+    `Snapshot install (swarmnet; default \`--snapshot-entries\`): ${k(s.keys)} keys of ${k(s.valueBytes)}-byte values written, a follower stopped with SIGTERM, then ${k(s.writes)} more writes until the leader had compacted its log past that follower (a snapshot at index ${k(s.index)}), writes stopped, the follower started again from its data dir on the same addresses. ` +
+      (s.fromSnapshot
+        ? `It received and installed a ${mib.toFixed(1)} MiB snapshot and then ${k(Math.max(0, s.tail))} entries from the log: from its start to applied >= the leader's commit ${k(s.startMs)} ms (its ready line after ${k(s.readyMs)} ms), **${(mib / (s.startMs / 1000)).toFixed(1)} MiB/s** (${(mib / ((s.startMs - s.readyMs) / 1000)).toFixed(1)} MiB/s counted from the ready line).`
+        : `It caught up without receiving a snapshot (no newer snap file in its data dir; the leader's newest is ${mib.toFixed(1)} MiB): ${k(s.startMs)} ms from its start to applied >= the leader's commit; no install throughput to report.`)
+  ]
+}
 
 export function parseRaftOptions (v: { writes?: string, failovers?: string, 'soak-minutes'?: string }): RaftBenchOptions {
   return { writes: Number(v.writes ?? 4000), failovers: Number(v.failovers ?? 10), soakMinutes: Number(v['soak-minutes'] ?? 0) }
@@ -496,6 +904,8 @@ export async function runRaft (opts: RaftBenchOptions): Promise<{ markdown: stri
       ...(ours.perRequest != null ? ['', `The same at 32 in flight with one HTTP request per write (\`PUT /v1/kv/:key\`, node:http keep-alive, no sharing): ${k(ours.perRequest.perSecond)} writes/s, p50 / p99 ${ms(ours.perRequest.p50)} / ${ms(ours.perRequest.p99)} ms${theirs != null ? ` (${(ours.perRequest.perSecond / theirs.writes[32]!.perSecond).toFixed(2)}x etcd)` : ''}.`, ''] : []),
       `Leader elections during the write runs (spurious, from a term change): swarmnet ${ours.elections}, etcd ${theirs?.elections ?? '-'}.`,
       ...(ours.soak != null ? ['', `Loaded run: ${ours.soak.minutes} minutes of writes at 32 in flight on swarmnet, ${k(ours.soak.writes)} acknowledged (${ours.soak.failed} failed); leader elections in it: ${ours.soak.elections}.`] : []),
+      ...readsSection(ours, theirs, opts.writes, theirs == null ? '(skipped)' : theirs.client.startsWith('the `etcd3`') ? 'the `etcd3` gRPC client' : 'its HTTP/JSON gateway (`POST /v3/kv/range`)'),
+      ...rollingSection(ours, theirs),
       '',
       `Failover: SIGKILL of the leader until the first write committed through a survivor (clients with a 300 ms per-request timeout, round robin), ${opts.failovers} times; swarmnet ticks every 15 ms, heartbeat 3 ticks, election timeout 10-20 ticks; etcd defaults (heartbeat 100 ms, election 1000 ms):`,
       '',
@@ -503,6 +913,7 @@ export async function runRaft (opts: RaftBenchOptions): Promise<{ markdown: stri
       '|---|---:|---:|---|',
       `| swarmnet | ${fo(ours)} |`,
       `| etcd 3.4 | ${fo(theirs)} |`,
+      ...snapshotSection(ours),
       ...(etcd.bin == null ? ['', `etcd was skipped: ${etcd.why ?? ''}`] : []),
       ''
     ].join('\n')
