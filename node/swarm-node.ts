@@ -222,6 +222,8 @@ export class SwarmNode {
   }
 
   private async releaseAll (): Promise<void> {
+    // A Raft leader hands over while its connections and API still work.
+    await this.messaging?.raft?.handOver().catch(() => {})
     this.coordinator?.close()
     this.coordinator = undefined
     const api = this.api

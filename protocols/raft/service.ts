@@ -26,7 +26,7 @@ import { CoordinationState, type CoordCommand, type CoordEvent, type CoordResult
 import { LeaseClock } from '../coordination/lease-clock.js'
 import { ReadWaits } from './reads.js'
 import { Snapshotter } from './snapshotter.js'
-import { readSnapshotRecords, snapshotPath } from './snapshot.js'
+import { latestSnapshot, readSnapshotRecords, snapshotPath } from './snapshot.js'
 import { decodeSnapshot, encodeSnapshot } from '../coordination/core/index.js'
 import { mkdirSync } from 'node:fs'
 
@@ -135,6 +135,9 @@ interface Pending {
 
 const PB_TO_STATE = new Map<string, HelloState>([[Hello.State.FORMING, 'forming'], [Hello.State.LOCKED, 'locked'], [Hello.State.MEMBER, 'member']])
 
+/** Entries kept in the log behind the latest snapshot. */
+const COMPACTION_TAIL = 5000
+
 /** How long state machine writes may wait for a Ready to carry them. */
 const STATE_FLUSH_MS = 50
 
@@ -216,6 +219,7 @@ export class RaftService implements Startable {
   private readonly lastHeard = new Map<string, number>()
   private leaderSince = 0
   private readonly leaderWaits = new Set<() => void>()
+  private handedOver = false
   private readonly snapshotter: Snapshotter | null
   private readonly snapshotDir?: string
   private readonly snapshotEntries: number
@@ -325,14 +329,25 @@ export class RaftService implements Startable {
     this.helloTimer.unref()
   }
 
+  /**
+   * A leader hands leadership over, so the cluster does not wait out an election timeout. Call
+   * it before anything else stops (the node does, before closing its API; libp2p's beforeStop
+   * too): once connections close, the handover cannot finish.
+   */
+  async handOver (): Promise<void> {
+    if (this.handedOver || !this.running || this.soft.role !== 'leader' || (this.raft?.status().voters.length ?? 0) < 2 || this.handOverMs <= 0) return
+    this.handedOver = true
+    await this.transferLeadership(undefined, this.handOverMs).then(
+      r => this.log?.info({ to: r.leader }, 'raft: handed leadership over before stopping'),
+      (err: Error) => this.log?.warn({ err: err.message }, 'raft: could not hand leadership over before stopping'))
+  }
+
+  async beforeStop (): Promise<void> {
+    await this.handOver()
+  }
+
   async stop (): Promise<void> {
     if (!this.running) return
-    // A leader hands over first, so the cluster does not wait out an election timeout.
-    if (this.soft.role === 'leader' && (this.raft?.status().voters.length ?? 0) > 1 && this.handOverMs > 0) {
-      await this.transferLeadership(undefined, this.handOverMs).then(
-        r => this.log?.info({ to: r.leader }, 'raft: handed leadership over before stopping'),
-        (err: Error) => this.log?.warn({ err: err.message }, 'raft: could not hand leadership over before stopping'))
-    }
     this.running = false
     clearInterval(this.tickTimer)
     clearInterval(this.helloTimer)
@@ -765,8 +780,13 @@ export class RaftService implements Startable {
     const t0 = performance.now()
     this.snapshotter.take(meta, kv, coord).then(async bytes => {
       if (this.raft !== raft) return
-      const m = raft.compact(index)
-      await this.storage.compact(m)
+      // Keep a tail of entries (as etcd keeps 5,000): a follower a little behind catches up from
+      // the log, not with a whole snapshot.
+      const upTo = index - Math.min(COMPACTION_TAIL, Math.floor(this.snapshotEntries / 2))
+      if (upTo > (this.storage.snapshotMeta()?.index ?? 0)) {
+        const m = raft.compact(upTo)
+        await this.storage.compact(m)
+      }
       this.snapshotIndex = index
       this.log?.info({ index, bytes, ms: Math.round(performance.now() - t0) }, 'raft: snapshot taken; log compacted')
     }).catch((err: Error) => {
@@ -972,15 +992,21 @@ export class RaftService implements Startable {
   }
 
   /** Rebuilds the in-memory coordination state from the durable log up to the applied index. */
-  private async replayCoordination (snapshotIndex: number): Promise<void> {
+  private async replayCoordination (logBase: number): Promise<void> {
     this.coordState = new CoordinationState()
-    if (snapshotIndex > 0) {
-      // The log before the snapshot is gone: start from the coordination state in its file.
-      for await (const r of readSnapshotRecords(snapshotPath(this.snapshotDirOf(), snapshotIndex))) {
+    let from = 0
+    if (logBase > 0) {
+      // The log before its base is gone: start from the coordination state of the newest snapshot
+      // file (taken at or after the base, at or before the applied index), replay the rest.
+      const latest = await latestSnapshot(this.snapshotDirOf())
+      if (latest === null || latest.meta.index < logBase || latest.meta.index > this.applied) throw new Error(`no snapshot file covers the compacted log (base ${logBase}, applied ${this.applied})`)
+      for await (const r of readSnapshotRecords(latest.path)) {
         if (r.kind === 'coord') this.coordState = CoordinationState.restore(decodeSnapshot(r.data))
       }
+      from = latest.meta.index
     }
     for (const e of this.storage.entries()) {
+      if (e.index <= from) continue
       if (e.index > this.applied) break
       if (e.type !== undefined && e.type !== 'normal') continue
       const cmd = decodeCommand(e.data)
