@@ -1,10 +1,14 @@
 /**
  * What every side-by-side benchmark needs: a closed loop of calls at a fixed number in flight
  * with latency quantiles, a free port for a reference server, and the reference systems'
- * binaries from Debian's packages (installed when missing, or a reason to skip).
+ * binaries from Debian's packages (installed when missing, or a reason to skip), and the record of
+ * the processes and temp dirs a bench started, so nothing outlives it.
  */
-import { spawnSync, execFileSync } from 'node:child_process'
+import { spawnSync, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export interface Stats { perSecond: number, p50: number, p99: number, count: number, errors: number }
 
@@ -63,4 +67,37 @@ export function debianBinary (command: string, pkg: string): { bin?: string, why
   }
   bin = which()
   return bin != null ? { bin } : { why: `${pkg} could not be installed` }
+}
+
+/** The child processes and temp dirs a benchmark owns: cleanup() kills and removes them all. */
+export class Owned {
+  private readonly children = new Set<ChildProcess>()
+  private readonly dirs = new Set<string>()
+
+  track (proc: ChildProcess): ChildProcess {
+    this.children.add(proc)
+    proc.once('exit', () => this.children.delete(proc))
+    return proc
+  }
+
+  tmp (prefix: string): string {
+    const d = mkdtempSync(join(tmpdir(), prefix))
+    this.dirs.add(d)
+    return d
+  }
+
+  /** Signals `c` and resolves once it has exited. */
+  async kill (c: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (c.exitCode !== null || c.signalCode !== null) { this.children.delete(c); return }
+    const gone = new Promise(resolve => c.once('exit', resolve))
+    c.kill(signal)
+    await gone
+    this.children.delete(c)
+  }
+
+  async cleanup (): Promise<void> {
+    await Promise.all([...this.children].map(async c => this.kill(c)))
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true })
+    this.dirs.clear()
+  }
 }

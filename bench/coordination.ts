@@ -23,14 +23,11 @@
  * Both clusters stay up for the whole run and each scenario runs on one right after the other.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Etcd3 } from 'etcd3'
-import { debianBinary, freePort, latencyStats, quantile, type Stats } from './common.js'
+import { Owned, debianBinary, freePort, latencyStats, quantile, type Stats } from './common.js'
 import { waitFor } from '../test/harness/wait.js'
 
 const CLI = fileURLToPath(new URL('../node/cli.js', import.meta.url))
@@ -90,27 +87,12 @@ interface Etcd extends Cluster {
   recipePair: Pair
 }
 
-const children = new Set<ChildProcess>()
-const dirs = new Set<string>()
+const owned = new Owned()
+const stop = async (c: ChildProcess, signal?: NodeJS.Signals): Promise<void> => { await owned.kill(c, signal) }
+const tempDir = (prefix: string): string => owned.tmp(prefix)
 
 export async function cleanup (): Promise<void> {
-  await Promise.all([...children].map(async c => stop(c)))
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-  dirs.clear()
-}
-
-async function stop (c: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) { children.delete(c); return }
-  const exited = new Promise(resolve => c.once('exit', resolve))
-  c.kill(signal)
-  await exited
-  children.delete(c)
-}
-
-function tempDir (prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix))
-  dirs.add(d)
-  return d
+  await owned.cleanup()
 }
 
 const sleep = async (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
@@ -178,8 +160,7 @@ async function startCli (args: string[]): Promise<{ proc: ChildProcess, ready: R
   const env = { ...process.env }
   for (const name of Object.keys(env)) if (name.startsWith('SWARMNET_')) delete env[name]
   const proc = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(proc)
-  proc.once('exit', () => children.delete(proc))
+  owned.track(proc)
   let stderr = ''
   proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
   // The node prints one JSON line once it is ready.
@@ -335,8 +316,7 @@ function startEtcdMember (bin: string, m: EtcdMember, cluster: string): void {
     '--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer,
     '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--log-level', 'error'
   ], { stdio: ['ignore', 'ignore', 'ignore'] })
-  children.add(proc)
-  proc.once('exit', () => children.delete(proc))
+  owned.track(proc)
   m.proc = proc
 }
 

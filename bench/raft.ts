@@ -20,11 +20,9 @@
  * `swarmnet bootstrap`; etcd: default settings, as in /work/shared/notes/anchors.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closedLoop, debianBinary, freePort, type Stats } from './common.js'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { Owned, closedLoop, debianBinary, freePort, type Stats } from './common.js'
 import { readdir, stat } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -76,28 +74,13 @@ interface Side {
   snapshot?: SnapshotInstall
 }
 
-const children = new Set<ChildProcess>()
-const dirs = new Set<string>()
+const owned = new Owned()
+const kill = async (c: ChildProcess, signal?: NodeJS.Signals): Promise<void> => { await owned.kill(c, signal) }
+const tmp = (prefix: string): string => owned.tmp(prefix)
 
 export async function cleanup (): Promise<void> {
   agent.destroy()
-  await Promise.all([...children].map(async c => kill(c)))
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
-  dirs.clear()
-}
-
-async function kill (c: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) { children.delete(c); return }
-  const gone = new Promise(resolve => c.once('exit', resolve))
-  c.kill(signal)
-  await gone
-  children.delete(c)
-}
-
-function tmp (prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix))
-  dirs.add(d)
-  return d
+  await owned.cleanup()
 }
 
 function summary (runs: number[]): Failover {
@@ -237,8 +220,7 @@ async function spawnCli (args: string[]): Promise<{ proc: ChildProcess, ready: {
   const env = { ...process.env }
   for (const k of Object.keys(env)) if (k.startsWith('SWARMNET_')) delete env[k]
   const proc = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.add(proc)
-  proc.once('exit', () => children.delete(proc))
+  owned.track(proc)
   let stderr = ''
   proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
   const line = await new Promise<string>((resolve, reject) => {
@@ -583,8 +565,7 @@ function startEtcdMember (bin: string, m: EtcdMember, cluster: string): void {
     '--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer,
     '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--log-level', 'error'
   ], { stdio: ['ignore', 'ignore', 'ignore'] })
-  children.add(proc)
-  proc.once('exit', () => children.delete(proc))
+  owned.track(proc)
   m.proc = proc
 }
 

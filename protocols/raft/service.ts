@@ -1232,12 +1232,7 @@ export class RaftService implements Startable {
     const prevVersion = checkVersion(opts.prevVersion)
     const fence = checkFence(opts.fence)
     if (value === undefined) throw new KvInputError('value is required')
-    const { result, index } = await this.submit(rid => {
-      const c: Command = { rid, op: 'put', key, value }
-      if (prevVersion !== undefined) c.prevVersion = prevVersion
-      if (fence !== undefined) c.fence = fence
-      return c
-    }, opts.timeoutMs)
+    const { result, index } = await this.submit(rid => conditions({ rid, op: 'put', key, value }, prevVersion, fence), opts.timeoutMs)
     if (result.ok && result.op === 'put') return { key, version: result.version, index }
     throw resultError(result, key, prevVersion)
   }
@@ -1246,12 +1241,11 @@ export class RaftService implements Startable {
     checkKey(key)
     if (opts.consistency === 'stale') {
       if (this.config === null) throw new RaftUnavailableError(this.unavailableReason())
-      const rec = this.sm.get(key)
-      return rec === undefined ? null : { key, value: rec.value, version: rec.version }
+    } else {
+      // ReadIndex: the leader confirms it still leads and names the index to wait for; nothing
+      // is written to the log.
+      await this.readBarrier(opts.timeoutMs ?? this.timeoutMs)
     }
-    // ReadIndex: the leader confirms it still leads and names the index to wait for; nothing is
-    // written to the log.
-    await this.readBarrier(opts.timeoutMs ?? this.timeoutMs)
     const rec = this.sm.get(key)
     return rec === undefined ? null : { key, value: rec.value, version: rec.version }
   }
@@ -1260,15 +1254,17 @@ export class RaftService implements Startable {
     checkKey(key)
     const prevVersion = checkVersion(opts.prevVersion)
     const fence = checkFence(opts.fence)
-    const { result, index } = await this.submit(rid => {
-      const c: Command = { rid, op: 'del', key }
-      if (prevVersion !== undefined) c.prevVersion = prevVersion
-      if (fence !== undefined) c.fence = fence
-      return c
-    }, opts.timeoutMs)
+    const { result, index } = await this.submit(rid => conditions({ rid, op: 'del', key }, prevVersion, fence), opts.timeoutMs)
     if (result.ok && result.op === 'del') return { key, deleted: result.deleted, index }
     throw resultError(result, key, prevVersion)
   }
+}
+
+/** A put or delete with its optional compare-and-set version and fence. */
+function conditions<C extends Extract<Command, { op: 'put' | 'del' }>> (c: C, prevVersion: number | undefined, fence: Fence | undefined): C {
+  if (prevVersion !== undefined) c.prevVersion = prevVersion
+  if (fence !== undefined) c.fence = fence
+  return c
 }
 
 function resultError (r: KvResult | CoordResult, key: string, expected: number | undefined): Error {

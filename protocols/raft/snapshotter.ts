@@ -7,7 +7,7 @@
 import type { Logger } from 'pino'
 import type { SnapshotMeta } from './core/index.js'
 import { SnapshotSender, SnapshotReceiver, type SnapshotOffer } from './snapshot-transfer.js'
-import { latestSnapshot, pruneSnapshots, readSnapshotMeta, snapshotPath, writeSnapshot } from './snapshot.js'
+import { latestSnapshot, pruneSnapshots, readSnapshotMeta, writeSnapshot } from './snapshot.js'
 import type { RaftFrame } from './raft.pb.js'
 
 /** A transfer with no acknowledged progress for this long is given up (the core retries). */
@@ -165,6 +165,4 @@ export class Snapshotter {
     this.host.received(from, c.term, { index: meta.index, term: meta.term, voters: meta.voters, learners: meta.learners })
     this.host.send(from, { snapAck: { index: c.index, offset: r.next, done: true, error: '' } })
   }
-
-  path (index: number): string { return snapshotPath(this.host.dir, index) }
 }
