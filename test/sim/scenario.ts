@@ -11,6 +11,8 @@ export interface Scenario {
   learners: number
   heartbeatTicks: number
   electionTicks: number
+  /** Check-quorum's window: the election timeout, or longer (a leader riding out a stall). */
+  checkQuorumTicks: number
   maxInflightAppends: number
   maxEntriesPerAppend: number
   chaosTicks: number
@@ -18,12 +20,24 @@ export interface Scenario {
   clientGap: number
   faultGap: number
   crashMidReady: number
+  /**
+   * Chance a leader persists a Ready it may send first (Ready.sendFirst) before sending it: its
+   * disk won the race. A crash between the two then leaves its new entries durable but unsent.
+   */
+  persistFirst: number
   /** Chance a leader crashes right after applying newly committed entries: the worst moment. */
   crashAfterCommit: number
-  /** Chance a node crashes as it becomes leader, its first entry durable but not yet sent. */
+  /** Chance, for each peer, that what that crash's Ready sent it was still buffered and died with it. */
+  lostInCrash: number
+  /**
+   * Chance a node crashes as it becomes leader: its first entry durable but not yet sent, or (when
+   * it sends first, see persistFirst) sent but not yet durable.
+   */
   crashNewLeader: number
   /** Share of client operations that are linearizable reads rather than writes. */
   readRate: number
+  /** Share of faults that restart a node that is down (when one is). */
+  restartShare: number
   /** Leaders serve reads from their lease (every node ticks within 10% of the nominal rate). */
   leaseRead: boolean
   /** Mean virtual time between operator actions (leadership transfers, membership changes); 0: none. */
@@ -37,9 +51,13 @@ export interface Scenario {
 }
 
 /**
- * 'normal' draws any mix of knobs; 'hostile' is the churn that exposes subtle bugs (figure 8 of
- * the Raft paper needs a quick succession of leaders, each losing its tail): three voters, one
- * entry per append, frequent proposals, leaders crashing as they take office or commit.
+ * 'normal' draws any mix of knobs; 'hostile' is the churn that exposes subtle bugs. Figure 8 of
+ * the Raft paper needs a succession of leaders, each losing its tail: a leader dies as it takes
+ * office with its first entry durable but unsent; a later leader holding an older tail counts
+ * one of its entries onto a majority, then dies before its own entry leaves; the first one comes
+ * back. So: three voters, one entry per append, frequent proposals, leaders crashing as they take
+ * office or commit (losing what they had not sent yet), quick restarts, faults far enough apart
+ * for elections to complete, and a long run: divergent tails pile up over time.
  * 'mixed' (the default) picks hostile for a quarter of the seeds.
  */
 export type Profile = 'mixed' | 'normal' | 'hostile'
@@ -54,18 +72,22 @@ export function drawScenario (rng: Prng, profile: Profile = 'mixed'): Scenario {
     electionTicks: 10,
     maxInflightAppends: rng.pick([1, 2, 4, 8]),
     maxEntriesPerAppend: hostile ? 1 : rng.pick([1, 2, 4, 64]),
-    chaosTicks: hostile ? rng.between(250, 400) : rng.between(100, 250),
+    chaosTicks: hostile ? rng.between(600, 1000) : rng.between(100, 250),
     clientGap: hostile ? rng.pick([3, 5]) : rng.pick([5, 15, 40]),
-    faultGap: rng.pick([20, 60, 150]),
+    faultGap: hostile ? rng.pick([60, 100, 150]) : rng.pick([20, 60, 150]),
     crashMidReady: rng.pick([0, 0.002, 0.01]),
-    crashAfterCommit: hostile ? 0.2 : rng.pick([0, 0.05, 0.2]),
-    crashNewLeader: hostile ? 0.3 : rng.pick([0, 0.1, 0.3]),
+    crashAfterCommit: hostile ? 0.5 : rng.pick([0, 0.05, 0.2]),
+    crashNewLeader: hostile ? 0.4 : rng.pick([0, 0.1, 0.3]),
     readRate: rng.pick(hostile ? [0.2, 0.5] : [0, 0.2, 0.5]),
     leaseRead: rng.chance(0.3),
     adminGap: rng.pick([0, 50, 150]),
     spares: rng.pick([0, 1, 2]),
     compactRate: rng.pick([0, 0.05, 0.3]),
-    compactKeep: rng.pick([0, 3, 20])
+    compactKeep: rng.pick([0, 3, 20]),
+    checkQuorumTicks: rng.pick([10, 10, 20]),
+    persistFirst: hostile ? 0.75 : rng.pick([0, 0.5]),
+    lostInCrash: hostile ? 1 : rng.pick([0, 0.5]),
+    restartShare: hostile ? 0.4 : 0.25
   }
 }
 

@@ -56,6 +56,8 @@ export interface SimCounts {
   compactions: number
   snapshotsSent: number
   snapshotsInstalled: number
+  /** Pre-candidates that stood down for a better rival (RaftStats.preVoteYields). */
+  preVoteYields: number
 }
 
 export interface SimResult {
@@ -142,7 +144,7 @@ class Sim {
   private readonly learnerIds: string[] = []
   private readonly counts: SimCounts = {
     sent: 0, delivered: 0, lost: 0, duplicated: 0, proposals: 0, accepted: 0, forwarded: 0, dropped: 0, crashes: 0, restarts: 0, partitions: 0,
-    reads: 0, readsServed: 0, transfers: 0, confChanges: 0, confRefused: 0, compactions: 0, snapshotsSent: 0, snapshotsInstalled: 0
+    reads: 0, readsServed: 0, transfers: 0, confChanges: 0, confRefused: 0, compactions: 0, snapshotsSent: 0, snapshotsInstalled: 0, preVoteYields: 0
   }
 
   private now = 0
@@ -223,6 +225,7 @@ class Sim {
       maxInflightAppends: this.sc.maxInflightAppends,
       maxEntriesPerAppend: this.sc.maxEntriesPerAppend,
       checkQuorum: true,
+      checkQuorumTicks: this.sc.checkQuorumTicks,
       preVote: true,
       leaseRead: this.sc.leaseRead,
       // Ticks run 9 to 11 time units apart: rates within 11/9 of each other.
@@ -308,10 +311,26 @@ class Sim {
       const rd = raft.ready()
       if (rd === null) return
       const risk = rd.softState?.role === 'leader' ? this.sc.crashNewLeader : this.sc.crashMidReady
-      if (rd.sendFirst === true) {
+      // A leader that commits and then dies (drawn now): what this Ready sends to a peer may still
+      // sit in that connection's buffer, lost with the process. Figure 8 of the Raft paper needs
+      // exactly that: the entry of the leader's own term never reaches the follower it just
+      // counted for an older entry.
+      const dies = !this.healed && rd.committedEntries.length > 0 && raft.status().role === 'leader' && this.rng.chance(this.sc.crashAfterCommit)
+      const lostTo = new Set<string>()
+      if (dies) for (const n of this.nodes) if (n !== node && this.rng.chance(this.sc.lostInCrash)) lostTo.add(n.id)
+      const sendAll = (): void => {
+        for (const m of [...rd.messages, ...rd.extMessages]) {
+          if (!lostTo.has(m.to)) this.send(m)
+          else {
+            this.counts.lost++
+            this.trace(() => `lost in ${node.id}'s crash: ${fmtMsg(m)}`)
+          }
+        }
+      }
+      // A leader may send before persisting; its disk may still win the race.
+      if (rd.sendFirst === true && !this.rng.chance(this.sc.persistFirst)) {
         // A leader's appends travel while it persists: it may crash with them sent, not durable.
-        for (const m of rd.messages) this.send(m)
-        for (const m of rd.extMessages) this.send(m)
+        sendAll()
         if (!this.healed && this.rng.chance(risk)) {
           this.trace(() => `crash ${node.id} (leader, after sending, before persisting)`)
           this.crash(node)
@@ -325,8 +344,7 @@ class Sim {
           this.crash(node)
           return
         }
-        for (const m of rd.messages) this.send(m)
-        for (const m of rd.extMessages) this.send(m)
+        sendAll()
       }
       if (rd.softState !== undefined) {
         this.mix(4, node.idx)
@@ -342,8 +360,8 @@ class Sim {
       for (const rs of rd.readStates ?? []) this.served(node, rs.ctx, rs.index)
       raft.advance(rd)
       if (rd.committedEntries.length > 0 && this.rng.chance(this.sc.compactRate)) this.compact(node)
-      if (!this.healed && rd.committedEntries.length > 0 && raft.status().role === 'leader' && this.rng.chance(this.sc.crashAfterCommit)) {
-        this.trace(() => `crash ${node.id} (leader, right after applying up to ${node.applied})`)
+      if (dies) {
+        this.trace(() => `crash ${node.id} (leader, right after applying up to ${node.applied}${lostTo.size > 0 ? `, sends to ${[...lostTo].join(',')} lost` : ''})`)
         this.crash(node)
         return
       }
@@ -517,7 +535,7 @@ class Sim {
     const ids = this.nodes.map(n => n.id)
     const leader = this.currentLeader()
     const r = this.rng.float()
-    if (down.length > 0 && (r < 0.25 || down.length > up.length)) {
+    if (down.length > 0 && (r < this.sc.restartShare || down.length > up.length)) {
       this.restart(this.rng.pick(down))
     } else if (r < 0.5 && up.length > 0) {
       const node = leader !== undefined && this.rng.chance(0.7) ? leader : this.rng.pick(up)
@@ -626,6 +644,7 @@ class Sim {
 
   /** Everything not durable is lost: the core, in-flight work, the state machine. */
   private crash (node: SimNode): void {
+    this.counts.preVoteYields += node.raft?.stats.preVoteYields ?? 0
     node.raft = null
     node.applied = 0
     node.sm = []
@@ -715,6 +734,7 @@ class Sim {
     let maxTerm = 0
     let leader = ''
     for (const n of this.nodes) {
+      this.counts.preVoteYields += n.raft?.stats.preVoteYields ?? 0
       const s = n.raft?.status()
       if (s !== undefined && s.term > maxTerm) maxTerm = s.term
       if (s?.role === 'leader') leader = s.id

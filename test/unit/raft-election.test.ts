@@ -84,6 +84,49 @@ describe('raft core: elections', () => {
     assert.equal(c.node('c').status().role, 'pre-candidate')
   })
 
+  it('pre-vote: of two rivals timing out together only one stands (better log, then smaller id), so the vote never splits', () => {
+    for (const cAhead of [false, true]) {
+      const c = new Cluster(['a', 'b', 'c'])
+      c.elect('a')
+      if (cAhead) {
+        c.propose('a', 'x')
+        c.deliver(m => m.to !== 'b' && m.from !== 'b')
+      }
+      c.drop()
+      // a dies; b and c time out in the same tick and ask each other at once.
+      c.tick('b', 10)
+      c.tick('c', 10)
+      assert.deepEqual([c.node('b').status().role, c.node('c').status().role], ['pre-candidate', 'pre-candidate'])
+      c.deliver(m => m.to !== 'a')
+      c.drop()
+      const [winner, loser] = cAhead ? ['c', 'b'] : ['b', 'c']
+      assert.deepEqual([c.node(winner).status().role, c.node(winner).status().term], ['leader', 2])
+      assert.deepEqual([c.node(loser).status().role, c.node(loser).status().leader], ['follower', winner])
+      assert.equal(c.node(loser).stats.preVoteYields, 1)
+      assert.equal(c.node(winner).stats.preVoteYields, 0)
+      assert.equal(c.node(loser).stats.elections + c.node(winner).stats.elections, 1, 'one election, no split vote')
+    }
+  })
+
+  it('check-quorum with a longer window (checkQuorumTicks): a leader rides out a shorter silence', () => {
+    const c = new Cluster(['a', 'b', 'c'], [], { checkQuorumTicks: 30 })
+    c.elect('a')
+    c.tick('a', 29)
+    c.drop()
+    assert.equal(c.node('a').status().role, 'leader')
+    // One answer within the window keeps it; a whole silent window deposes it.
+    c.tick('a')
+    c.deliver(m => m.to === 'b' || m.from === 'b')
+    c.drop()
+    c.tick('a', 30)
+    c.drop()
+    assert.equal(c.node('a').status().role, 'leader')
+    c.tick('a', 30)
+    c.drop()
+    assert.equal(c.node('a').status().role, 'follower')
+    assert.throws(() => new RaftNode(config('a', ['a', 'b', 'c'], { checkQuorumTicks: 5 })), /checkQuorumTicks/)
+  })
+
   it('check-quorum: a leader that hears from no quorum for an election timeout steps down', () => {
     const c = new Cluster(['a', 'b', 'c'])
     c.elect('a')

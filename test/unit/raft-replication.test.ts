@@ -94,7 +94,10 @@ describe('raft core: replication', () => {
     assert.equal(c.drain('c').length, 0)
     c.deliver()
     assert.deepEqual((c.applied.get('a') ?? []).map(text), ['', 'x'])
-    // Followers hear of the commit with the next append, or at the leader's next tick.
+    // The forwarder hears of the commit at once (its client waits); the others with the next
+    // append, or at the leader's next tick.
+    assert.deepEqual((c.applied.get('b') ?? []).map(text), ['', 'x'])
+    assert.deepEqual((c.applied.get('c') ?? []).map(text), [''])
     c.tick('a')
     c.deliver()
     for (const id of ['a', 'b', 'c']) assert.deepEqual((c.applied.get(id) ?? []).map(text), ['', 'x'])

@@ -46,6 +46,11 @@ export class Leader {
   /** A MsgTimeoutNow went out this term: a voter may grant a vote despite its lease. */
   private leaseBroken = false
   private readonly mustSend = new Set<NodeId>()
+  /**
+   * Followers waiting on the commit index reaching an index (an entry they forwarded, a read
+   * served at it): told as soon as it does, not at the next append or tick.
+   */
+  private readonly commitWanted = new Map<NodeId, number>()
   /** Nodes the configuration in force removed, served until that configuration commits. */
   private readonly leaving = new Set<NodeId>()
 
@@ -83,6 +88,12 @@ export class Leader {
       : { term, index: ++index, data: e.data, type: e.type })
     log.appendOwn(own)
     return index
+  }
+
+  /** `from` waits for the commit index to reach `index`: send it as soon as it does. */
+  wantCommit (from: NodeId, index: number): void {
+    if (from === this.ctx.id || !this.prs.has(from)) return
+    if (index > (this.commitWanted.get(from) ?? 0)) this.commitWanted.set(from, index)
   }
 
   /** The driver made the log durable up to `index`: the leader's own copy now counts. */
@@ -344,6 +355,7 @@ export class Leader {
       for (const id of this.leaving) {
         this.prs.delete(id)
         this.acked.delete(id)
+        this.commitWanted.delete(id)
         this.mustSend.delete(id)
       }
       this.leaving.clear()
@@ -353,10 +365,13 @@ export class Leader {
     const log = this.ctx.log
     for (const [id, pr] of this.prs) {
       if (id === this.ctx.id) continue
-      const force = this.mustSend.has(id) || (this.commitDue && pr.commitSent < log.committed)
+      const wanted = this.commitWanted.get(id)
+      const due = wanted !== undefined && log.committed >= wanted && pr.commitSent < wanted
+      const force = this.mustSend.has(id) || due || (this.commitDue && pr.commitSent < log.committed)
       if (this.sendAppend(id, pr, force)) {
         while (pr.state === 'replicate' && this.sendAppend(id, pr, false)) { /* fill the pipeline */ }
       }
+      if (wanted !== undefined && pr.commitSent >= wanted) this.commitWanted.delete(id)
     }
     this.commitDue = false
     this.mustSend.clear()

@@ -68,6 +68,7 @@ export class RaftNode {
     proposalsForwarded: 0,
     elections: 0,
     stepDowns: 0,
+    preVoteYields: 0,
     readsDropped: 0,
     transfersAborted: 0,
     snapshotsSent: 0,
@@ -388,7 +389,11 @@ export class RaftNode {
       send: m => { this.send(m) },
       serveRead: (from, ctx, index) => {
         if (from === this.id) this.readStates.push({ ctx, index })
-        else this.send({ type: 'MsgReadIndexResp', to: from, term: this.term, index, context: ctx })
+        else {
+          this.send({ type: 'MsgReadIndexResp', to: from, term: this.term, index, context: ctx })
+          // The follower serves the read once it applied `index`.
+          this.leader?.wantCommit(from, index)
+        }
       }
     })
     // Entries of earlier terms commit only under an entry of this term (thesis §3.6.2).
@@ -409,7 +414,7 @@ export class RaftNode {
     leader.tick()
     this.heartbeatElapsed++
     this.electionElapsed++
-    if (this.electionElapsed >= this.cfg.electionTicks) {
+    if (this.electionElapsed >= (this.cfg.checkQuorumTicks ?? this.cfg.electionTicks)) {
       this.electionElapsed = 0
       if (this.cfg.checkQuorum && !leader.quorumActiveRound()) {
         this.stats.stepDowns++
@@ -545,10 +550,24 @@ export class RaftNode {
       if (!pre) {
         this.electionElapsed = 0
         this.vote = m.from
+      } else if (this.role === 'pre-candidate' && m.term === this.term + 1 && this.yieldsTo(m)) {
+        // Two pre-candidates that both win would split the real vote and wait out another
+        // timeout: the one with the worse log (logs equal: the larger id) stands down.
+        this.stats.preVoteYields++
+        this.becomeFollower(this.term, NONE)
       }
     } else {
       this.send({ type, to: m.from, term: this.term, reject: true })
     }
+  }
+
+  /** Whether a rival pre-candidate's log beats ours, ties going to the smaller id. */
+  private yieldsTo (m: AnyMessage): boolean {
+    const term = m.logTerm ?? 0
+    const index = m.index ?? 0
+    if (term !== this.log.lastTerm()) return term > this.log.lastTerm()
+    if (index !== this.log.lastIndex()) return index > this.log.lastIndex()
+    return m.from < this.id
   }
 
   private stepCandidate (m: AnyMessage): void {
@@ -612,7 +631,8 @@ export class RaftNode {
       this.stats.proposalsDropped++
       return
     }
-    this.leader.append(entries.map(e => ({ data: e.data })))
+    // The forwarder answers its client once it applies them: it hears the commit at once.
+    this.leader.wantCommit(m.from, this.leader.append(entries.map(e => ({ data: e.data }))))
   }
 
   private handleAppend (m: AnyMessage): void {
@@ -683,6 +703,7 @@ function checkConfig (c: RaftConfig): void {
   if (!Number.isSafeInteger(c.maxInflightAppends) || c.maxInflightAppends < 1) bad('maxInflightAppends must be >= 1')
   if (!Number.isSafeInteger(c.maxEntriesPerAppend) || c.maxEntriesPerAppend < 1) bad('maxEntriesPerAppend must be >= 1')
   if (c.leaseRead === true && !c.checkQuorum) bad('leaseRead needs checkQuorum')
+  if (c.checkQuorumTicks !== undefined && (!Number.isSafeInteger(c.checkQuorumTicks) || c.checkQuorumTicks < c.electionTicks)) bad('checkQuorumTicks must be an integer >= electionTicks')
   if (c.maxClockDrift !== undefined && !(c.maxClockDrift >= 1)) bad('maxClockDrift must be >= 1')
   if (c.leaseRead === true && Math.floor((c.electionTicks - 1) / (c.maxClockDrift ?? 1.25)) < 1) bad('electionTicks too small for a lease')
 }

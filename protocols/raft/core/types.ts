@@ -282,6 +282,14 @@ export interface RaftConfig {
   /** Entries in one append message. */
   maxEntriesPerAppend: number
   checkQuorum: boolean
+  /**
+   * Check-quorum's window, in the leader's ticks (default electionTicks): a leader steps down when
+   * a quorum of voters was silent for a whole window. Longer than electionTicks keeps a leader in
+   * office through a follower's brief stall (a GC pause, a slow fsync on a busy host); it only
+   * delays how soon a leader cut off from its quorum notices. Safety does not depend on it, and
+   * leaseRead's lease is timed from acknowledged heartbeats, not from this window.
+   */
+  checkQuorumTicks?: number
   preVote: boolean
   /**
    * Serve reads on the leader without a heartbeat round while its lease holds (needs
@@ -326,6 +334,8 @@ export interface RaftStats {
   proposalsForwarded: number
   elections: number
   stepDowns: number
+  /** Pre-campaigns abandoned for a rival pre-candidate with a better log (or, logs equal, a smaller id). */
+  preVoteYields: number
   /** Read requests that reached a node that is not leader (the reader's driver times them out). */
   readsDropped: number
   transfersAborted: number
