@@ -51,6 +51,7 @@ export class SwarmnetClient {
   private readonly maxBatch: number
   private queue: Queued[] = []
   private active = 0
+  private hint: string | null = null
   private flushScheduled = false
 
   constructor (opts: SwarmnetClientOptions) {
@@ -86,6 +87,13 @@ export class SwarmnetClient {
   async leader (): Promise<{ leader: string | null, term: number, self: string, role: string }> {
     return await this.request('GET', '/v1/leader', undefined, this.timeoutMs) as { leader: string | null, term: number, self: string, role: string }
   }
+
+  /**
+   * The leader's peer id as the node last named it (the `x-swarmnet-leader` header of its
+   * answers), null before any answer or while it knows none. A client that follows the leader
+   * switches nodes when this stops naming the one it talks to.
+   */
+  get leaderHint (): string | null { return this.hint }
 
   /** Closes idle keep-alive connections; calls still queued are failed. */
   close (): void {
@@ -153,6 +161,8 @@ export class SwarmnetClient {
         timeout: timeoutMs,
         headers: payload === undefined ? this.headers : { ...this.headers, 'content-length': Buffer.byteLength(payload) }
       }, res => {
+        const leader = res.headers['x-swarmnet-leader']
+        if (typeof leader === 'string') this.hint = leader === '' ? null : leader
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('error', (err) => { reject(new SwarmnetClientError(`reading the answer: ${err.message}`)) })

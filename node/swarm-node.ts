@@ -44,6 +44,9 @@ import { crdt, type CrdtService, type CrdtInit, type AgentInit, type AgentEntry 
 import { crdtStore } from '../protocols/crdt/store.js'
 import { Coordinator, type CoordinatorOptions } from '../protocols/coordination/coordinator.js'
 
+/** Longest a stopping node waits for writes it forwarded to be answered before closing its API. */
+const DRAIN_MS = 1000
+
 export const DHT_PROTOCOL = '/swarmnet/kad/1.0.0'
 
 export interface BaseServices {
@@ -222,8 +225,13 @@ export class SwarmNode {
   }
 
   private async releaseAll (): Promise<void> {
-    // A Raft leader hands over while its connections and API still work.
-    await this.messaging?.raft?.handOver().catch(() => {})
+    // A Raft leader hands over while its connections and API still work, then lets what it
+    // forwarded to the new leader finish before the API closes.
+    const raft = this.messaging?.raft
+    if (raft != null) {
+      await raft.handOver().catch(() => {})
+      await raft.drain(DRAIN_MS)
+    }
     this.coordinator?.close()
     this.coordinator = undefined
     const api = this.api

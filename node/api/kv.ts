@@ -122,6 +122,14 @@ async function kvError (reply: FastifyReply, err: unknown): Promise<void> {
 }
 
 export function kvRoutes (app: FastifyInstance, node: SwarmNode): void {
+  // Every answer names the leader as this node knows it, so a client that follows the leader
+  // moves as soon as leadership does (a write forwarded through the old leader says so).
+  const raft = node.messaging?.raft
+  if (raft != null) {
+    app.addHook('onSend', async (_req, reply) => {
+      reply.header('x-swarmnet-leader', raft.leaderId() ?? '')
+    })
+  }
   // Several independent operations in one request, each its own log entry with its own result,
   // in order (not a transaction): what a client with many calls in flight sends to save a round
   // trip and an HTTP exchange per call. Proposed together, they share appends and fsyncs.

@@ -47,6 +47,11 @@ export interface RaftInit {
   tickMs?: number
   electionTicks?: number
   heartbeatTicks?: number
+  /**
+   * Check-quorum window in ticks (default 3 * electionTicks): a leader keeps office through a
+   * follower's stall shorter than this (GC, a slow fsync, a starved process on a busy host).
+   */
+  checkQuorumTicks?: number
   /** How long the candidate set must stay the same before a proposal (default 1000 ms). */
   settleMs?: number
   helloMs?: number
@@ -102,6 +107,10 @@ export interface RaftStatusJson {
   leader: string | null
   commitIndex: number
   appliedIndex: number
+  /** Index of the newest snapshot this node took or installed (0: none). */
+  snapshotIndex: number
+  /** The log holds the entries after this index; a follower further behind needs a snapshot. */
+  compactedIndex: number
   voters: string[]
   learners: string[]
   cluster: string | null
@@ -156,6 +165,7 @@ export class RaftService implements Startable {
   private readonly tickMs: number
   private readonly electionTicks: number
   private readonly heartbeatTicks: number
+  private readonly checkQuorumTicks: number
   private readonly helloMs: number
   private readonly settleMs: number
   private readonly timeoutMs: number
@@ -227,6 +237,7 @@ export class RaftService implements Startable {
   private snapshotIndex = 0
   /** Called after each committed membership change (callers re-check what they wait for). */
   private readonly memberWaits = new Set<() => void>()
+  private readonly drainWaits = new Set<() => void>()
 
   constructor (components: RaftComponents, init: RaftInit = {}) {
     this.self = components.peerId.toString()
@@ -237,6 +248,7 @@ export class RaftService implements Startable {
     this.tickMs = init.tickMs ?? 15
     this.electionTicks = init.electionTicks ?? 10
     this.heartbeatTicks = init.heartbeatTicks ?? 3
+    this.checkQuorumTicks = init.checkQuorumTicks ?? 3 * this.electionTicks
     this.helloMs = init.helloMs ?? 200
     this.settleMs = init.settleMs ?? 1000
     this.timeoutMs = init.timeoutMs ?? 5000
@@ -346,6 +358,25 @@ export class RaftService implements Startable {
     await this.handOver()
   }
 
+  /**
+   * Resolves once the writes of this node's callers that are waiting on the cluster now are
+   * answered, or after `maxMs`. A node that just handed leadership over calls it before closing
+   * its API: what it forwarded to the new leader still gets answered.
+   */
+  async drain (maxMs: number): Promise<void> {
+    const waiting = new Set(this.pending.keys())
+    if (waiting.size === 0) return
+    await new Promise<void>(resolve => {
+      const check = (): void => {
+        for (const rid of waiting) if (!this.pending.has(rid)) waiting.delete(rid)
+        if (waiting.size === 0) done()
+      }
+      const timer = setTimeout(() => { done() }, maxMs)
+      const done = (): void => { clearTimeout(timer); this.drainWaits.delete(check); resolve() }
+      this.drainWaits.add(check)
+    })
+  }
+
   async stop (): Promise<void> {
     if (!this.running) return
     this.running = false
@@ -374,6 +405,8 @@ export class RaftService implements Startable {
       leader: st !== undefined && st.leader !== NONE ? st.leader : null,
       commitIndex: st?.commit ?? 0,
       appliedIndex: this.applied,
+      snapshotIndex: this.snapshotIndex,
+      compactedIndex: this.storage.snapshotMeta()?.index ?? 0,
       voters: st?.voters ?? [],
       learners: st?.learners ?? [],
       cluster: this.config?.cluster ?? null,
@@ -384,6 +417,11 @@ export class RaftService implements Startable {
         waiting: this.failed !== null ? `raft stopped: ${this.failed.message}` : this.waiting
       }
     }
+  }
+
+  /** The leader's peer id as this node knows it, or null; cheap enough for every answer. */
+  leaderId (): string | null {
+    return this.raft !== null && this.soft.leader !== NONE ? this.soft.leader : null
   }
 
   /** The leader this node knows of (null: none), its term, and whether that is this node. */
@@ -603,6 +641,7 @@ export class RaftService implements Startable {
       maxInflightAppends: this.maxInflightAppends,
       maxEntriesPerAppend: this.maxEntriesPerAppend,
       checkQuorum: true,
+      checkQuorumTicks: this.checkQuorumTicks,
       preVote: true
     }
   }
@@ -861,6 +900,11 @@ export class RaftService implements Startable {
       if (ss.leader !== NONE) this.log?.info({ leader: ss.leader, term: this.raft?.status().term }, 'raft: leader')
       else this.log?.debug('raft: no leader')
     }
+    if (ss.role !== prev.role && (ss.role === 'pre-candidate' || ss.role === 'candidate' || prev.role === 'leader')) {
+      // Elections and step-downs are rare in a healthy cluster: say why one happened.
+      const heard = prev.leader !== NONE && prev.leader !== this.self ? this.lastHeard.get(prev.leader) : undefined
+      this.log?.info({ role: ss.role, was: prev.role, term: this.raft?.status().term, leaderSilentMs: heard === undefined ? null : Math.round(performance.now() - heard) }, 'raft: role changed')
+    }
     // A new leader that is not the one a proposal went to: it may have been lost with the old
     // one (a forwarded proposal is not acknowledged), so answer now rather than at the
     // deadline; the caller learns it may still be applied and can retry at once.
@@ -877,10 +921,11 @@ export class RaftService implements Startable {
     // Reads the old leader may have lost are asked again.
     if (ss.leader !== NONE && ss.leader !== prev.leader) for (const ctx of this.reads.unconfirmed()) this.askRead(ctx)
     if (ss.leader !== prev.leader) for (const w of [...this.leaderWaits]) w()
-    // Proposals that found no leader go now.
-    if (ss.leader !== NONE && this.waitingForLeader.size > 0) {
-      const rids = [...this.waitingForLeader]
+    // Proposals that found no leader, or met a handover, go now.
+    if (ss.leader !== NONE && (this.waitingForLeader.size > 0 || this.retryNextTick.size > 0)) {
+      const rids = [...this.waitingForLeader, ...this.retryNextTick]
       this.waitingForLeader.clear()
+      this.retryNextTick.clear()
       for (const rid of rids) {
         const p = this.pending.get(rid)
         if (p !== undefined) this.propose(p)
@@ -1225,6 +1270,7 @@ export class RaftService implements Startable {
     this.retryNextTick.delete(p.rid)
     if (outcome instanceof Error) p.reject(outcome)
     else p.resolve(outcome)
+    if (this.drainWaits.size > 0) for (const w of [...this.drainWaits]) w()
   }
 
   private async put (key: string, value: unknown, opts: { prevVersion?: number, timeoutMs?: number, fence?: Fence }): Promise<PutResult> {

@@ -112,10 +112,16 @@ describe('raft membership, reads and leadership transfer (in-process)', function
     assert.ok(took >= 2000 - 500, `not before the configured time, counted from the last message heard (${took} ms)`)
     await leader.kv.put('k', 2)
 
-    // A leader that stops gracefully hands over before it goes: another leads by the time stop() returns.
+    // A leader that stops gracefully hands over before it goes: another leads by the time stop() returns,
+    // and writes in flight through it are answered (forwarded to the new leader), not dropped.
     const termBefore = leader.raft.status().term
     const others = rest.filter(n => n !== leader)
-    await leader.stop()
+    const stopping = leader.stop()
+    // Asked while it hands over: held, then forwarded to the new leader.
+    const inFlight = Array.from({ length: 20 }, async (_, i) => leader.kv.put(`during-stop/${i}`, i))
+    await stopping
+    const acks = await Promise.all(inFlight)
+    for (const [i, a] of acks.entries()) assert.deepEqual(await others[0]!.kv.get(`during-stop/${i}`), { key: `during-stop/${i}`, value: i, version: a.version })
     assert.ok(others.some(n => n.raft.status().role === 'leader' || (n.raft.status().leader !== null && n.raft.status().leader !== leader.peerId.toString())), 'a new leader is already known when stop() returns')
     const next = await oneLeader(others)
     assert.equal(next.raft.status().term, termBefore + 1, 'one election, started by the handover')

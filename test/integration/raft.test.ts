@@ -118,6 +118,7 @@ describe('raft cluster (in-process)', function () {
       payload: { ops: [{ op: 'put', key: 'a', value: 1 }, { op: 'put', key: 'a', value: 2, prevVersion: 1 }, { op: 'get', key: 'none' }, { op: 'del', key: 'none' }, { op: 'put', key: 'b' }] }
     })
     assert.equal(batch.statusCode, 200, batch.body)
+    assert.equal(batch.headers['x-swarmnet-leader'], node.raft.leader().leader)
     const results = (batch.json() as { results: Array<Record<string, unknown>> }).results
     assert.deepEqual(results.map(r => r.status), [200, 409, 404, 404, 400])
     assert.equal(results[1]!.error, 'conflict')
@@ -140,6 +141,8 @@ describe('raft cluster (in-process)', function () {
       assert.equal((await client.kv.delete('c/7')).deleted, true)
       assert.equal((await client.kv.delete('c/7')).deleted, false)
       assert.equal((await client.leader()).leader, node.raft.leader().leader)
+      // Every answer names the leader, so a client can follow it without asking.
+      assert.equal(client.leaderHint, node.raft.leader().leader)
       client.close()
       const anonymous = new SwarmnetClient({ url: server.url })
       await assert.rejects(anonymous.kv.get('c/1'), (err: unknown) => err instanceof SwarmnetClientError && err.status === 401)
