@@ -125,7 +125,9 @@ async function within<T> (p: Promise<T>, ms: number, fallback: T): Promise<T> {
 /**
  * A closed loop of writes through whichever member leads: each loop writes through the member
  * it believes leads; after a failure (or no answer within the per-request timeout) it asks the
- * live members who leads and goes there. One question at a time, shared by every loop.
+ * live members who leads and goes there. One question at a time, shared by every loop. When the
+ * system names the leader in its answers (`hint`: swarmnet's `x-swarmnet-leader` header), the
+ * loops follow that at once.
  */
 class LeaderFollowingWriter {
   /** performance.now() of every acknowledged write, in order. */
@@ -137,11 +139,13 @@ class LeaderFollowingWriter {
   private n = 0
   private readonly put: (target: string, key: string) => Promise<boolean>
   private readonly whoLeads: () => Promise<string | undefined>
+  private readonly hint?: (target: string) => string | undefined
   private loops: Array<Promise<void>> = []
 
-  constructor (put: (target: string, key: string) => Promise<boolean>, whoLeads: () => Promise<string | undefined>) {
+  constructor (put: (target: string, key: string) => Promise<boolean>, whoLeads: () => Promise<string | undefined>, hint?: (target: string) => string | undefined) {
     this.put = put
     this.whoLeads = whoLeads
+    this.hint = hint
   }
 
   start (inFlight: number): void {
@@ -169,7 +173,10 @@ class LeaderFollowingWriter {
     while (this.running) {
       const target = this.target
       if (target === undefined) { await this.relocate(undefined); continue }
-      if (await this.put(target, `roll/${this.n++ % 1000}`)) {
+      const ok = await this.put(target, `roll/${this.n++ % 1000}`)
+      const named = this.hint?.(target)
+      if (named !== undefined && named !== target && this.target === target) this.target = named
+      if (ok) {
         this.acks.push(performance.now())
       } else {
         this.failed++
@@ -285,7 +292,7 @@ async function swarmnetLeader (members: SwarmnetMember[], timeoutMs = 30_000): P
   return leader!
 }
 
-interface RaftStatus { role: string, leader: string | null, term: number, appliedIndex: number, commitIndex: number, snapshotIndex?: number }
+interface RaftStatus { role: string, leader: string | null, term: number, appliedIndex: number, commitIndex: number, snapshotIndex?: number, compactedIndex?: number }
 
 async function raftStatus (m: SwarmnetMember, timeoutMs = 1000): Promise<RaftStatus | undefined> {
   return (await json(`${m.api}/v1/status`, {}, timeoutMs))?.raft as RaftStatus | undefined
@@ -356,7 +363,13 @@ async function swarmnetRolling (members: SwarmnetMember[], restart: (m: Swarmnet
     }
     return best?.leader
   }
-  const writer = new LeaderFollowingWriter(put, whoLeads)
+  // The leader the target's answers name, if it is a member still running.
+  const hint = (peerId: string): string | undefined => {
+    const m = members.find(x => x.peerId === peerId)
+    const named = m === undefined ? null : clients.get(m.api)?.leaderHint ?? null
+    return named !== null && members.some(x => x.peerId === named && x.proc.exitCode === null && x.proc.signalCode === null) ? named : undefined
+  }
+  const writer = new LeaderFollowingWriter(put, whoLeads, hint)
   writer.start(ROLL_IN_FLIGHT)
   const windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }> = []
   const steady = { from: 0, to: 0 }
@@ -430,8 +443,9 @@ async function swarmnetSnapshotInstall (members: SwarmnetMember[], restart: (m: 
   const follower = members[i]!
   const client = new SwarmnetClient({ url: leader.api, maxRequests: 2 })
   const put = async (key: string): Promise<boolean> => { try { await client.kv.put(key, SNAP_VALUE); return true } catch { return false } }
-  // The newest snapshot the leader has, as its status or its data dir tells.
-  const leaderSnapshot = async (): Promise<number> => Math.max((await raftStatus(leader))?.snapshotIndex ?? 0, (await snapshotFiles(leader.dir)).at(-1)?.index ?? 0)
+  // How far the leader compacted its log: a follower behind that needs a snapshot (the leader
+  // keeps a tail of entries behind each snapshot, so a snapshot alone is not enough).
+  const leaderCompacted = async (): Promise<number> => (await raftStatus(leader))?.compactedIndex ?? 0
   let stopped = false
   try {
     await closedLoop(SNAP_KEYS, 32, async j => put(`snap/${j}`))
@@ -441,9 +455,9 @@ async function swarmnetSnapshotInstall (members: SwarmnetMember[], restart: (m: 
     stopped = true
     let writes = 0
     const t0 = performance.now()
-    while (await leaderSnapshot() <= before) {
+    while (await leaderCompacted() <= before) {
       if (performance.now() - t0 > SNAP_WRITE_LIMIT_MS) {
-        return { skipped: `the leader took no snapshot past the stopped follower's index ${before} in ${SNAP_WRITE_LIMIT_MS / 1000} s of writes (${k(writes)} writes; compaction every --snapshot-entries applied entries)` }
+        return { skipped: `the leader did not compact its log past the stopped follower's index ${before} in ${SNAP_WRITE_LIMIT_MS / 1000} s of writes (${k(writes)} writes; compaction every --snapshot-entries applied entries)` }
       }
       writes += (await closedLoop(256, 32, async j => put(`snap/${(writes + j) % SNAP_KEYS}`))).count
     }
