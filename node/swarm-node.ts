@@ -28,6 +28,7 @@ import { SwarmError, ConfigError, ListenError, describeSystemError } from './err
 import { isLoopback, parseMultiaddr } from './config.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { readSwarmKeyFile, parseSwarmKey, swarmKeyProtector } from './swarm-key.js'
+import { lazyYamuxWindowUpdates } from './yamux-window.js'
 import { allowlistGater } from './gater.js'
 import { peerDialer, type PeerDialer } from './peer-dialer.js'
 import { SwarmMetrics } from './metrics.js'
@@ -365,6 +366,7 @@ function listenFailure (what: string, listen: string[], err: unknown): Error {
 
 /** Builds a node from its configuration; call `start()` to bring it up. */
 export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<SwarmNode> {
+  lazyYamuxWindowUpdates()
   const role = options.role ?? 'member'
   const log = options.logger ?? silentLogger()
   const dataDir = options.dataDir ?? './.swarmnet'
