@@ -146,7 +146,7 @@ export function decodeRecord (data: Uint8Array): KvRecord {
 export class KvState {
   private readonly data = new Map<string, KvRecord>()
 
-  /** Restores the records a storage wrote (see encodeRecord). */
+  /** Restores the records of a snapshot (see encodeRecord). */
   load (records: Iterable<[string, Uint8Array]>): void {
     this.data.clear()
     for (const [key, rec] of records) this.data.set(key, decodeRecord(rec))
@@ -154,7 +154,7 @@ export class KvState {
 
   get size (): number { return this.data.size }
 
-  /** The records as encoded for storage, from a point-in-time copy (records are immutable). */
+  /** The records as encoded for a snapshot, from a point-in-time copy (records are immutable). */
   encodedCopy (): Iterable<[string, Uint8Array]> {
     const copy = [...this.data]
     return (function * () { for (const [k, r] of copy) yield [k, encodeRecord(r)] as [string, Uint8Array] })()
@@ -164,29 +164,25 @@ export class KvState {
     return this.data.get(key)
   }
 
-  /**
-   * Applies the command of the entry at `index`. `change` is the key's new record (null: deleted)
-   * for the storage; reads and failed compare-and-sets change nothing.
-   */
-  apply (index: number, cmd: KvCommand, fenceHolds: (f: Fence) => boolean = () => false): { result: KvResult, change?: [string, KvRecord | null] } {
+  /** Applies the command of the entry at `index`; reads and failed compare-and-sets change nothing. */
+  apply (index: number, cmd: KvCommand, fenceHolds: (f: Fence) => boolean = () => false): KvResult {
     const cur = this.data.get(cmd.key)
     const version = cur?.version ?? 0
     if (cmd.op === 'get') {
-      return { result: cur === undefined ? { ok: false, error: 'not_found', key: cmd.key } : { ok: true, op: 'get', key: cmd.key, value: cur.value, version } }
+      return cur === undefined ? { ok: false, error: 'not_found', key: cmd.key } : { ok: true, op: 'get', key: cmd.key, value: cur.value, version }
     }
     if (cmd.fence !== undefined && !fenceHolds(cmd.fence)) {
-      return { result: { ok: false, error: 'fenced', key: cmd.key, resource: cmd.fence.resource, token: cmd.fence.token } }
+      return { ok: false, error: 'fenced', key: cmd.key, resource: cmd.fence.resource, token: cmd.fence.token }
     }
     if (cmd.prevVersion !== undefined && cmd.prevVersion !== version) {
-      return { result: { ok: false, error: 'conflict', key: cmd.key, version } }
+      return { ok: false, error: 'conflict', key: cmd.key, version }
     }
     if (cmd.op === 'put') {
-      const rec = { value: cmd.value, version: index }
-      this.data.set(cmd.key, rec)
-      return { result: { ok: true, op: 'put', key: cmd.key, version: index }, change: [cmd.key, rec] }
+      this.data.set(cmd.key, { value: cmd.value, version: index })
+      return { ok: true, op: 'put', key: cmd.key, version: index }
     }
-    if (cur === undefined) return { result: { ok: true, op: 'del', key: cmd.key, deleted: false, version: 0 } }
+    if (cur === undefined) return { ok: true, op: 'del', key: cmd.key, deleted: false, version: 0 }
     this.data.delete(cmd.key)
-    return { result: { ok: true, op: 'del', key: cmd.key, deleted: true, version }, change: [cmd.key, null] }
+    return { ok: true, op: 'del', key: cmd.key, deleted: true, version }
   }
 }

@@ -18,15 +18,15 @@ import type { Entry, RaftConfig, Ready, SoftState } from './core/index.js'
 import { fromPb, toPb } from './codec.js'
 import { RaftTransport, type FrameFilter } from './transport.js'
 import { Hello, type RaftMessage, type JoinResponse, type RaftFrame } from './raft.pb.js'
-import { LevelRaftStorage, MemoryRaftStorage, emptyState, mustSync, type ClusterConfig, type RaftStorage, type StateWrite } from './storage.js'
+import { LevelRaftStorage, MemoryRaftStorage, mustSync, type ClusterConfig, type Recovered, type RaftStorage } from './storage.js'
 import { Formation, type PeerHello, type HelloState } from './formation.js'
-import { KvState, KvInputError, checkFence, checkKey, checkVersion, decodeCommand, encodeCommand, encodeRecord, type Command, type Consistency, type Fence, type KvResult } from './kv.js'
+import { KvState, KvInputError, checkFence, checkKey, checkVersion, decodeCommand, encodeCommand, type Command, type Consistency, type Fence, type KvResult } from './kv.js'
 import { KvConflictError, KvFencedError, RaftUnavailableError } from './errors.js'
 import { CoordinationState, type CoordCommand, type CoordEvent, type CoordResult } from '../coordination/core/index.js'
 import { LeaseClock } from '../coordination/lease-clock.js'
 import { ReadWaits } from './reads.js'
 import { Snapshotter } from './snapshotter.js'
-import { latestSnapshot, readSnapshotRecords, snapshotPath } from './snapshot.js'
+import { listSnapshots, readSnapshotRecords, snapshotPath, SnapshotCorruptError } from './snapshot.js'
 import { decodeSnapshot, encodeSnapshot } from '../coordination/core/index.js'
 import { mkdirSync } from 'node:fs'
 
@@ -147,8 +147,16 @@ const PB_TO_STATE = new Map<string, HelloState>([[Hello.State.FORMING, 'forming'
 /** Entries kept in the log behind the latest snapshot. */
 const COMPACTION_TAIL = 5000
 
-/** How long state machine writes may wait for a Ready to carry them. */
-const STATE_FLUSH_MS = 50
+/** Both state machines as a snapshot file holds them; throws SnapshotCorruptError before changing anything. */
+async function readStateMachines (path: string): Promise<{ kv: Array<[string, Uint8Array]>, coord: CoordinationState }> {
+  const kv: Array<[string, Uint8Array]> = []
+  let coord = new CoordinationState()
+  for await (const r of readSnapshotRecords(path)) {
+    if (r.kind === 'kv') kv.push([r.key, r.record])
+    else coord = CoordinationState.restore(decodeSnapshot(r.data))
+  }
+  return { kv, coord }
+}
 
 export function clusterId (voters: string[]): string {
   return createHash('sha256').update([...voters].sort().join(',')).digest('hex').slice(0, 16)
@@ -191,16 +199,12 @@ export class RaftService implements Startable {
   private readonly coordListeners = new Set<CoordListener>()
   private readonly leaseClock = new LeaseClock()
   private applied = 0
-  private stateWrite: StateWrite = emptyState()
-  private stateDirty = false
 
   private running = false
   private failed: Error | null = null
   private tickTimer?: ReturnType<typeof setInterval>
   private helloTimer?: ReturnType<typeof setInterval>
   private loopScheduled = false
-  private stateTimer?: ReturnType<typeof setTimeout>
-  private flushState = false
   /** Set by anything that may have given the core work; the loop clears it before each look. */
   private wake = false
   private looping: Promise<void> | null = null
@@ -311,17 +315,7 @@ export class RaftService implements Startable {
       mkdirSync(this.snapshotDirOf(), { recursive: true })
       this.snapshotter.start()
     }
-    if (rec.installing !== null) {
-      // A crash interrupted a snapshot install: do it again from the file.
-      this.log?.warn({ index: rec.installing.index }, 'raft: finishing an interrupted snapshot install')
-      await this.installSnapshot(rec.installing)
-    } else {
-      this.sm.load(rec.state)
-      this.applied = rec.applied
-      await this.replayCoordination(rec.snapshot?.index ?? 0)
-    }
-    this.snapshotIndex = this.storage.snapshotMeta()?.index ?? 0
-    this.stateWrite = emptyState(this.applied)
+    await this.restoreStateMachines(rec)
     await this.transport.start()
     if (rec.config !== null) {
       this.startRaft(rec.config)
@@ -382,10 +376,8 @@ export class RaftService implements Startable {
     this.running = false
     clearInterval(this.tickTimer)
     clearInterval(this.helloTimer)
-    clearTimeout(this.stateTimer)
     await this.looping?.catch(() => {})
     await this.snapshotter?.stop()
-    if (this.stateDirty && this.failed === null) await this.storage.writeState(this.takeState()).catch(() => {})
     await this.transport.stop()
     for (const p of this.pending.values()) this.settle(p, new RaftUnavailableError('the node is stopping', p.proposed))
     this.reads.failAll(new RaftUnavailableError('the node is stopping'))
@@ -657,8 +649,9 @@ export class RaftService implements Startable {
       hs.commit = last
     }
     const snapshot = this.storage.snapshotMeta() ?? undefined
-    if (snapshot !== undefined && hs.commit < snapshot.index) hs.commit = snapshot.index
-    return new RaftNode(this.coreConfig(c), { hardState: hs, entries, applied: Math.min(this.applied, hs.commit), ...(snapshot !== undefined ? { snapshot } : {}) })
+    // The state machines start from a snapshot of committed state: at least that much is committed.
+    hs.commit = Math.max(hs.commit, snapshot?.index ?? 0, this.applied)
+    return new RaftNode(this.coreConfig(c), { hardState: hs, entries, applied: this.applied, ...(snapshot !== undefined ? { snapshot } : {}) })
   }
 
   private startRaft (c: ClusterConfig): void {
@@ -751,21 +744,7 @@ export class RaftService implements Startable {
         const raft = this.raft
         if (raft === null || !this.running) return
         const rd = raft.ready()
-        if (rd === null) {
-          if (!this.stateDirty) return
-          // State machine writes ride with the next Ready's batch; alone only after a quiet spell
-          // (replaying the log from the durable applied index redoes them after a crash).
-          if (!this.flushState) {
-            if (this.stateTimer === undefined) {
-              this.stateTimer = setTimeout(() => { this.stateTimer = undefined; this.flushState = true; this.scheduleLoop() }, STATE_FLUSH_MS)
-              this.stateTimer.unref()
-            }
-            return
-          }
-          this.flushState = false
-          await this.storage.writeState(this.takeState())
-          continue
-        }
+        if (rd === null) return
         await this.handleReady(raft, rd)
       }
     } catch (err) {
@@ -783,15 +762,15 @@ export class RaftService implements Startable {
       for (const w of [...this.memberWaits]) w()
     }
     if (rd.softState !== undefined) this.onSoftState(rd.softState)
-    // Committed entries are durable from earlier Readys: apply (and answer) first, so their state
-    // machine writes share this Ready's one storage batch.
+    // Committed entries are durable from earlier Readys: apply (and answer) them before this
+    // Ready's write.
     this.apply(rd.committedEntries)
     if (rd.readStates !== undefined) for (const r of rd.readStates) this.reads.confirm(r.ctx, r.index, this.applied)
     if (this.reads.size > 0 && rd.committedEntries.length > 0) this.reads.applied(this.applied)
     if (rd.hardState !== undefined || rd.entries.length > 0) {
       const sync = mustSync(rd.hardState, this.storage.hardState(), rd.entries.length)
       const t0 = sync ? performance.now() : 0
-      await this.storage.append(rd.hardState, rd.entries, this.stateDirty ? this.takeState() : undefined, sync)
+      await this.storage.append(rd.hardState, rd.entries, sync)
       if (sync) this.fsyncHistogram.observe((performance.now() - t0) / 1000)
       this.appendedCounter.inc(rd.entries.length)
     }
@@ -833,25 +812,42 @@ export class RaftService implements Startable {
     }).finally(() => { this.snapshotBusy = false })
   }
 
-  /** Replaces both state machines by a snapshot file's contents (Ready.snapshot, or a redo at start). */
+  /** A snapshot the leader sent replaces both state machines and the log (Ready.snapshot). */
   private async installSnapshot (meta: { index: number, term: number, voters: string[], learners: string[] }): Promise<void> {
-    const path = snapshotPath(this.snapshotDirOf(), meta.index)
-    const records = new Map<string, Uint8Array>()
-    let coord: CoordinationState = new CoordinationState()
-    const kv = async function * (): AsyncGenerator<[string, Uint8Array]> {
-      for await (const r of readSnapshotRecords(path)) {
-        if (r.kind === 'kv') { records.set(r.key, r.record); yield [r.key, r.record] } else coord = CoordinationState.restore(decodeSnapshot(r.data))
-      }
-    }
-    await this.storage.installSnapshot(meta, kv())
-    this.sm.load(records)
+    // The file is complete and verified (the snapshotter checked it before stepping the MsgSnap).
+    const { kv, coord } = await readStateMachines(snapshotPath(this.snapshotDirOf(), meta.index))
+    await this.storage.installSnapshot(meta)
+    this.sm.load(kv)
     this.coordState = coord
     this.applied = meta.index
-    this.stateWrite = emptyState(this.applied)
-    this.stateDirty = false
     this.snapshotIndex = meta.index
     this.reads.applied(this.applied)
-    this.log?.info({ index: meta.index, keys: records.size }, 'raft: installed a snapshot from the leader')
+    this.log?.info({ index: meta.index, keys: this.sm.size }, 'raft: installed a snapshot from the leader')
+  }
+
+  /**
+   * On start: both state machines from the newest snapshot file the log continues (taken at or
+   * after the log's base, at or before its last entry), or empty. The committed entries after it
+   * are applied again as the core hands them out.
+   */
+  private async restoreStateMachines (rec: Recovered): Promise<void> {
+    const base = rec.snapshot?.index ?? 0
+    const last = rec.entries.at(-1)?.index ?? base
+    for (const f of await listSnapshots(this.snapshotDirOf())) {
+      if (f.index < base || f.index > last) continue
+      try {
+        const { kv, coord } = await readStateMachines(f.path)
+        this.sm.load(kv)
+        this.coordState = coord
+        this.applied = f.index
+        this.snapshotIndex = f.index
+        return
+      } catch (err) {
+        if (!(err instanceof SnapshotCorruptError)) throw err
+        this.log?.error({ file: f.path, err: err.message }, 'raft: skipping a corrupt snapshot file')
+      }
+    }
+    if (base > 0) throw new Error(`no snapshot file covers the compacted log (its entries start after ${base})`)
   }
 
   private sendAll (rd: Ready): void {
@@ -873,13 +869,6 @@ export class RaftService implements Startable {
       sent++
     }
     this.sentCounter.inc(sent)
-  }
-
-  private takeState (): StateWrite {
-    const s = this.stateWrite
-    this.stateWrite = emptyState(this.applied)
-    this.stateDirty = false
-    return s
   }
 
   private fail (err: Error): void {
@@ -936,11 +925,9 @@ export class RaftService implements Startable {
   /** Applies committed entries to the state machines. */
   private apply (entries: Entry[]): void {
     for (const e of entries) {
-      // Already applied before a restart (the state machine is durable on its own).
+      // Already in the snapshot the state machines were restored from.
       if (e.index <= this.applied) continue
       this.applied = e.index
-      this.stateWrite.applied = e.index
-      this.stateDirty = true
       if (e.type === 'config') { this.appliedConfig(e); continue }
       if (e.type !== undefined && e.type !== 'normal') continue
       const cmd = decodeCommand(e.data)
@@ -950,8 +937,7 @@ export class RaftService implements Startable {
         this.applyCoord(e.index, cmd.cmd)
         continue
       }
-      const { result, change } = this.sm.apply(e.index, cmd, this.fenceHolds)
-      if (change !== undefined) this.stateWrite.changes.set(change[0], change[1] === null ? null : encodeRecord(change[1]))
+      const result = this.sm.apply(e.index, cmd, this.fenceHolds)
       const p = this.pending.get(cmd.rid)
       if (p !== undefined) this.settle(p, { result, index: e.index })
     }
@@ -1034,29 +1020,6 @@ export class RaftService implements Startable {
     }
     const p = this.pending.get(cmd.rid)
     if (p !== undefined) this.settle(p, { result, index })
-  }
-
-  /** Rebuilds the in-memory coordination state from the durable log up to the applied index. */
-  private async replayCoordination (logBase: number): Promise<void> {
-    this.coordState = new CoordinationState()
-    let from = 0
-    if (logBase > 0) {
-      // The log before its base is gone: start from the coordination state of the newest snapshot
-      // file (taken at or after the base, at or before the applied index), replay the rest.
-      const latest = await latestSnapshot(this.snapshotDirOf())
-      if (latest === null || latest.meta.index < logBase || latest.meta.index > this.applied) throw new Error(`no snapshot file covers the compacted log (base ${logBase}, applied ${this.applied})`)
-      for await (const r of readSnapshotRecords(latest.path)) {
-        if (r.kind === 'coord') this.coordState = CoordinationState.restore(decodeSnapshot(r.data))
-      }
-      from = latest.meta.index
-    }
-    for (const e of this.storage.entries()) {
-      if (e.index <= from) continue
-      if (e.index > this.applied) break
-      if (e.type !== undefined && e.type !== 'normal') continue
-      const cmd = decodeCommand(e.data)
-      if (cmd?.op === 'coord') this.coordState.apply(e.index, cmd.cmd)
-    }
   }
 
   private readonly fenceHolds = (f: Fence): boolean => this.coordState.checkFence(f.resource, f.token)

@@ -1,19 +1,18 @@
 /**
- * Durable Raft state in the node's LevelDB (sublevel 'raft'): the log, the hard state, the cluster
- * configuration and the replicated key-value state with its applied index. One key per entry, each
- * record carrying a crc32 of itself, so a torn or corrupt tail is found on open and cut off.
+ * Durable Raft state in the node's LevelDB (sublevel 'raft'): the log, the hard state and the
+ * cluster configuration. One key per entry, each record carrying a crc32 of itself, so a torn or
+ * corrupt tail is found on open and cut off.
  *
  * Keys (utf8):
  *   e/<index, 16 hex digits>  entry: crc32 u32 | term u64 | index u64 | type u8 | data
  *   m/hs                      hard state: crc32 u32 | JSON {term, vote, commit}
  *   m/conf, m/lock            cluster configuration / formation lock: crc32 u32 | JSON
- *   m/applied                 last applied index: crc32 u32 | JSON number
- *   k/<key>                   one key of the state machine: JSON {v, ver}
+ *   m/snap                    the snapshot the stored log starts after: crc32 u32 | JSON meta
  *
  * The log and the hard state are written together in one `sync: true` batch (at most one fsync per
- * Ready, none when only the commit index moved: see mustSync);
- * state machine writes go in ordinary batches: replaying the log from the applied index redoes any
- * that a crash lost, because a batch is atomic and carries its own applied index.
+ * Ready, none when only the commit index moved: see mustSync). The state machines are not stored
+ * here: they live in memory, and after a restart they are the newest snapshot file (snapshot.ts)
+ * plus the log after it, replayed.
  */
 import { crc32 } from 'node:zlib'
 import type { BatchOptions, ClassicLevel } from 'classic-level'
@@ -26,26 +25,13 @@ export interface ClusterConfig {
   learners: string[]
 }
 
-/** State machine writes: the applied index and what changed, written atomically. */
-export interface StateWrite {
-  applied: number
-  /** Encoded record per key; null deletes the key. */
-  changes: Map<string, Uint8Array | null>
-  config?: ClusterConfig
-}
-
 export interface Recovered {
   hardState: HardState
   entries: Entry[]
-  applied: number
   config: ClusterConfig | null
   lock: string[] | null
-  /** State machine keys and their encoded records. */
-  state: Array<[string, Uint8Array]>
   /** The latest snapshot the log was compacted to (its entries start after snapshot.index). */
   snapshot: SnapshotMeta | null
-  /** A snapshot install was interrupted by a crash: redo it from this snapshot's file. */
-  installing: SnapshotMeta | null
   /** Entries dropped from the tail because they failed their checksum or broke the sequence. */
   truncated: number
   /** Why the first dropped entry was dropped. */
@@ -59,17 +45,15 @@ export interface RaftStorage {
    * A Ready's hard state and entries (drop index >= entries[0].index, then append) in one batch,
    * fsync'd unless `sync` is false (see mustSync).
    */
-  append: (hs: HardState | undefined, entries: Entry[], state?: StateWrite, sync?: boolean) => Promise<void>
-  /** State machine writes, not fsync'd. */
-  writeState: (state: StateWrite) => Promise<void>
+  append: (hs: HardState | undefined, entries: Entry[], sync?: boolean) => Promise<void>
   saveConfig: (config: ClusterConfig) => Promise<void>
   /** The state machine has a snapshot at meta.index: drop the stored entries up to it. */
   compact: (meta: SnapshotMeta) => Promise<void>
   /**
-   * Replace the state machine by a snapshot's records and the log by nothing (it starts after
-   * meta.index); crash-safe: an interrupted install is reported by load() as `installing`.
+   * A snapshot (its file complete and verified) replaces the log: the log starts after meta.index,
+   * and the commit index is at least that. One atomic batch.
    */
-  installSnapshot: (meta: SnapshotMeta, records: AsyncIterable<[string, Uint8Array]>) => Promise<void>
+  installSnapshot: (meta: SnapshotMeta) => Promise<void>
   saveLock: (voters: string[] | null) => Promise<void>
   /** What is durable now (the driver rebuilds the core from it). */
   hardState: () => HardState
@@ -89,10 +73,6 @@ export class CorruptStateError extends Error {
  */
 export function mustSync (hs: HardState | undefined, prev: HardState, entries: number): boolean {
   return entries > 0 || (hs !== undefined && (hs.term !== prev.term || hs.vote !== prev.vote))
-}
-
-export function emptyState (applied = 0): StateWrite {
-  return { applied, changes: new Map() }
 }
 
 const TYPE_CODE: Record<EntryType, number> = { normal: 0, noop: 1, config: 2 }
@@ -201,8 +181,6 @@ export class LevelRaftStorage implements RaftStorage {
   async load (): Promise<Recovered> {
     const snapRec = await this.db.get('m/snap')
     const snapshot = snapRec === undefined ? null : snapshotMetaOf(decodeMeta('m/snap', snapRec as Uint8Array))
-    const instRec = await this.db.get('m/installing')
-    const installing = instRec === undefined ? null : snapshotMetaOf(decodeMeta('m/installing', instRec as Uint8Array))
     this.base = snapshot?.index ?? 0
     this.snap = snapshot
     const keys: string[] = []
@@ -225,26 +203,18 @@ export class LevelRaftStorage implements RaftStorage {
     this.hs = hs === undefined ? { term: 0, vote: '', commit: 0 } : hardStateOf(hs)
     const conf = await meta('m/conf')
     const lock = await meta('m/lock')
-    const applied = await meta('m/applied')
-    const state: Array<[string, Uint8Array]> = []
-    for await (const [key, value] of this.db.iterator({ gte: 'k/', lt: 'k0' })) {
-      state.push([(key as string).slice(2), value as Uint8Array])
-    }
     return {
       hardState: { ...this.hs },
       entries: this.log.slice(),
-      applied: typeof applied === 'number' ? applied : 0,
       config: conf === undefined ? null : configOf(conf),
       lock: Array.isArray(lock) ? lock.map(String) : null,
-      state,
       snapshot,
-      installing,
       truncated: keys.length - n,
       truncatedReason: reason
     }
   }
 
-  async append (hs: HardState | undefined, entries: Entry[], state?: StateWrite, sync = true): Promise<void> {
+  async append (hs: HardState | undefined, entries: Entry[], sync = true): Promise<void> {
     const ops: BatchOp[] = []
     const first = entries[0]
     const last = this.base + this.log.length
@@ -253,7 +223,6 @@ export class LevelRaftStorage implements RaftStorage {
       for (const e of entries) ops.push({ type: 'put', key: entryKey(e.index), value: encodeEntry(e) })
     }
     if (hs !== undefined) ops.push({ type: 'put', key: 'm/hs', value: encodeMeta(hs) })
-    if (state !== undefined) stateOps(state, ops)
     if (sync) await this.db.batch(ops, SYNC)
     else await this.db.batch(ops)
     if (first !== undefined) {
@@ -274,38 +243,20 @@ export class LevelRaftStorage implements RaftStorage {
     this.snap = meta
   }
 
-  async installSnapshot (meta: SnapshotMeta, records: AsyncIterable<[string, Uint8Array]>): Promise<void> {
-    await this.db.batch([{ type: 'put', key: 'm/installing', value: encodeMeta(meta) }], SYNC)
-    // The old state and log go; the snapshot's records come in batches (bounded memory).
-    const dels: BatchOp[] = []
-    for await (const key of this.db.keys({ gte: 'k/', lt: 'k0' })) dels.push({ type: 'del', key: key as string })
-    for await (const key of this.db.keys({ gte: 'e/', lt: 'e0' })) dels.push({ type: 'del', key: key as string })
-    for (let i = 0; i < dels.length; i += 1000) await this.db.batch(dels.slice(i, i + 1000))
-    let batch: BatchOp[] = []
-    for await (const [key, record] of records) {
-      batch.push({ type: 'put', key: 'k/' + key, value: record })
-      if (batch.length >= 1000) { await this.db.batch(batch); batch = [] }
-    }
-    batch.push({ type: 'put', key: 'm/applied', value: encodeMeta(meta.index) })
-    batch.push({ type: 'put', key: 'm/snap', value: encodeMeta(meta) })
-    if (this.hs.commit < meta.index) {
-      this.hs = { ...this.hs, commit: meta.index }
-      batch.push({ type: 'put', key: 'm/hs', value: encodeMeta(this.hs) })
-    }
-    batch.push({ type: 'del', key: 'm/installing' })
-    await this.db.batch(batch, SYNC)
+  async installSnapshot (meta: SnapshotMeta): Promise<void> {
+    const ops: BatchOp[] = []
+    for await (const key of this.db.keys({ gte: 'e/', lt: 'e0' })) ops.push({ type: 'del', key: key as string })
+    ops.push({ type: 'put', key: 'm/snap', value: encodeMeta(meta) })
+    const hs = this.hs.commit < meta.index ? { ...this.hs, commit: meta.index } : this.hs
+    if (hs !== this.hs) ops.push({ type: 'put', key: 'm/hs', value: encodeMeta(hs) })
+    await this.db.batch(ops, SYNC)
+    this.hs = hs
     this.log = []
     this.base = meta.index
     this.snap = meta
   }
 
   snapshotMeta (): SnapshotMeta | null { return this.snap }
-
-  async writeState (state: StateWrite): Promise<void> {
-    const ops: BatchOp[] = []
-    stateOps(state, ops)
-    await this.db.batch(ops)
-  }
 
   async saveConfig (config: ClusterConfig): Promise<void> {
     await this.db.batch([{ type: 'put', key: 'm/conf', value: encodeMeta(config) }], SYNC)
@@ -325,32 +276,21 @@ function snapshotMetaOf (v: unknown): SnapshotMeta {
   return { index: m.index, term: m.term, voters: m.voters.map(String), learners: m.learners.map(String) }
 }
 
-function stateOps (state: StateWrite, ops: BatchOp[]): void {
-  for (const [key, value] of state.changes) ops.push(value === null ? { type: 'del', key: 'k/' + key } : { type: 'put', key: 'k/' + key, value })
-  if (state.config !== undefined) ops.push({ type: 'put', key: 'm/conf', value: encodeMeta(state.config) })
-  ops.push({ type: 'put', key: 'm/applied', value: encodeMeta(state.applied) })
-}
-
 /** The same contract in memory, for nodes without a store (tests, embedded in-memory nodes). */
 export class MemoryRaftStorage implements RaftStorage {
   private log: Entry[] = []
   private hs: HardState = { term: 0, vote: '', commit: 0 }
-  private applied = 0
   private config: ClusterConfig | null = null
   private lock: string[] | null = null
-  private readonly state = new Map<string, Uint8Array>()
   private snapshot: SnapshotMeta | null = null
 
   async load (): Promise<Recovered> {
     return {
       hardState: { ...this.hs },
       entries: this.log.slice(),
-      applied: this.applied,
       config: this.config === null ? null : structuredClone(this.config),
       lock: this.lock?.slice() ?? null,
-      state: [...this.state],
       snapshot: this.snapshot,
-      installing: null,
       truncated: 0
     }
   }
@@ -362,16 +302,13 @@ export class MemoryRaftStorage implements RaftStorage {
 
   snapshotMeta (): SnapshotMeta | null { return this.snapshot }
 
-  async installSnapshot (meta: SnapshotMeta, records: AsyncIterable<[string, Uint8Array]>): Promise<void> {
-    this.state.clear()
-    for await (const [key, record] of records) this.state.set(key, record)
+  async installSnapshot (meta: SnapshotMeta): Promise<void> {
     this.log = []
-    this.applied = meta.index
     this.snapshot = meta
     if (this.hs.commit < meta.index) this.hs = { ...this.hs, commit: meta.index }
   }
 
-  async append (hs: HardState | undefined, entries: Entry[], state?: StateWrite, _sync?: boolean): Promise<void> {
+  async append (hs: HardState | undefined, entries: Entry[], _sync?: boolean): Promise<void> {
     const first = entries[0]
     if (first !== undefined) {
       const base = (this.log[0]?.index ?? first.index) - 1
@@ -379,16 +316,6 @@ export class MemoryRaftStorage implements RaftStorage {
       for (const e of entries) this.log.push(e)
     }
     if (hs !== undefined) this.hs = { ...hs }
-    if (state !== undefined) await this.writeState(state)
-  }
-
-  async writeState (s: StateWrite): Promise<void> {
-    for (const [key, value] of s.changes) {
-      if (value === null) this.state.delete(key)
-      else this.state.set(key, value)
-    }
-    if (s.config !== undefined) this.config = structuredClone(s.config)
-    this.applied = s.applied
   }
 
   async saveConfig (config: ClusterConfig): Promise<void> { this.config = structuredClone(config) }

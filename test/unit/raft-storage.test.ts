@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import type { Entry } from '../../protocols/raft/core/index.js'
 import {
-  CorruptStateError, LevelRaftStorage, MemoryRaftStorage, emptyState, encodeEntry, entryKey, type RaftStorage
+  CorruptStateError, LevelRaftStorage, MemoryRaftStorage, encodeEntry, entryKey, type RaftStorage
 } from '../../protocols/raft/storage.js'
 
 const enc = new TextEncoder()
@@ -45,7 +45,7 @@ describe('raft storage', () => {
   }
 
   for (const kind of ['level', 'memory'] as const) {
-    it(`${kind}: appends, truncates a conflicting tail, keeps hard state and state machine writes`, async () => {
+    it(`${kind}: appends, truncates a conflicting tail, keeps the hard state and configuration`, async () => {
       const s: RaftStorage = kind === 'memory' ? new MemoryRaftStorage() : (await level(dir())).s
       const first = await s.load()
       assert.deepEqual(first.hardState, { term: 0, vote: '', commit: 0 })
@@ -54,21 +54,39 @@ describe('raft storage', () => {
       await s.append({ term: 1, vote: 'a', commit: 0 }, range(1, 5, 1))
       // A new leader's entries replace index 4 and after.
       await s.append({ term: 2, vote: 'b', commit: 3 }, [entry(4, 2, 'new4')])
-      const state = emptyState(3)
-      state.changes.set('k1', enc.encode('{"v":1,"ver":2}'))
-      state.changes.set('gone', null)
-      await s.append(undefined, [entry(5, 2)], state)
+      await s.append(undefined, [entry(5, 2)])
       await s.saveConfig({ cluster: 'c', voters: ['a', 'b', 'c'], learners: ['d'] })
       await s.saveLock(['a', 'b', 'c'])
       assert.deepEqual(s.entries().map(e => [e.index, e.term]), [[1, 1], [2, 1], [3, 1], [4, 2], [5, 2]])
       const r = await s.load()
       assert.deepEqual(r.hardState, { term: 2, vote: 'b', commit: 3 })
       assert.deepEqual(r.entries.map(e => [e.index, e.term, new TextDecoder().decode(e.data)]), [[1, 1, 'e1'], [2, 1, 'e2'], [3, 1, 'e3'], [4, 2, 'new4'], [5, 2, 'e5']])
-      assert.equal(r.applied, 3)
-      assert.deepEqual(r.state.map(([k]) => k), ['k1'])
       assert.deepEqual(r.config, { cluster: 'c', voters: ['a', 'b', 'c'], learners: ['d'] })
       assert.deepEqual(r.lock, ['a', 'b', 'c'])
       assert.equal(r.truncated, 0)
+    })
+
+    it(`${kind}: compaction drops a prefix; an installed snapshot replaces the whole log and raises the commit index`, async () => {
+      const path = dir()
+      let s: RaftStorage = kind === 'memory' ? new MemoryRaftStorage() : (await level(path)).s
+      await s.load()
+      await s.append({ term: 1, vote: 'a', commit: 6 }, range(1, 8, 1))
+      const meta = { index: 5, term: 1, voters: ['a', 'b', 'c'], learners: [] }
+      await s.compact(meta)
+      assert.deepEqual(s.entries().map(e => e.index), [6, 7, 8])
+      assert.deepEqual(s.snapshotMeta(), meta)
+      const installed = { index: 20, term: 3, voters: ['a', 'b', 'c'], learners: ['d'] }
+      await s.installSnapshot(installed)
+      assert.deepEqual(s.entries(), [])
+      assert.equal(s.hardState().commit, 20)
+      if (kind === 'level') s = await reopen(path, dbs[dbs.length - 1]!)
+      const r = await s.load()
+      assert.deepEqual(r.entries, [])
+      assert.deepEqual(r.snapshot, installed)
+      assert.deepEqual(r.hardState, { term: 1, vote: 'a', commit: 20 })
+      // The log goes on after the snapshot.
+      await s.append(undefined, [entry(21, 3)])
+      assert.deepEqual(s.entries().map(e => e.index), [21])
     })
   }
 
