@@ -29,6 +29,7 @@ import { isLoopback, parseMultiaddr } from './config.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { readSwarmKeyFile, parseSwarmKey, swarmKeyProtector } from './swarm-key.js'
 import { lazyYamuxWindowUpdates } from './yamux-window.js'
+import { sodiumNoiseCrypto } from './noise-crypto.js'
 import { allowlistGater } from './gater.js'
 import { peerDialer, type PeerDialer } from './peer-dialer.js'
 import { SwarmMetrics } from './metrics.js'
@@ -450,7 +451,7 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
     nodeInfo: { name: 'swarmnet', version: VERSION, userAgent: `swarmnet/${VERSION}` },
     addresses: { listen, announce: options.announce ?? [] },
     transports: usesMemory ? [memory(), tcp()] : [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: sodiumNoiseCrypto })],
     streamMuxers: [yamux()],
     connectionProtector: psk == null
       ? undefined
