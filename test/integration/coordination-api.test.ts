@@ -193,7 +193,9 @@ describe('coordination over HTTP and the CLI (3 members)', function () {
 
     // A candidate that is withdrawn answers 409 withdrawn; the leader is untouched.
     const pendingC = call(c, 'POST', `${url}/campaign`, { timeoutMs: 20_000 })
-    await waitFor(() => nodes[2]!.raft.coordination.candidates(role).length === 2, { message: 'c a candidate' })
+    // c's own candidacy, not just two candidates: c may not have applied a's resignation yet.
+    const cState = nodes[2]!.raft.coordination
+    await waitFor(() => cState.candidates(role).some(x => cState.lease(x.lease)?.owner === nodes[2]!.peerId.toString()), { message: 'c a candidate' })
     assert.deepEqual((await call(c, 'DELETE', url)).body, { resigned: true, role, was: 'candidate' })
     const withdrawn = await pendingC
     assert.equal(withdrawn.status, 409)
