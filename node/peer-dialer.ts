@@ -6,9 +6,14 @@
  *
  * Walks run often while they keep finding new peers and back off to `maxWalkIntervalMs` once
  * the view is stable, so an idle swarm costs little.
+ *
+ * A DHT whose routing table stayed empty although we are connected gets its peers shown again:
+ * libp2p tells a protocol's topology about a peer only when identify completes, and a
+ * connection identified before the DHT had registered its topology (a slow start on a busy host)
+ * was never added, which left the node unable to look anyone up, for good.
  */
 import { randomBytes } from 'node:crypto'
-import { isPeerId, type ComponentLogger, type Logger, type PeerId, type PeerInfo, type Startable, type Libp2pEvents, type PeerRouting, type PeerStore } from '@libp2p/interface'
+import { isPeerId, type ComponentLogger, type Connection, type Logger, type PeerId, type PeerInfo, type Startable, type Libp2pEvents, type PeerRouting, type PeerStore } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { TypedEventTarget } from 'main-event'
@@ -36,6 +41,9 @@ export interface PeerDialerComponents {
   peerRouting: PeerRouting
   peerStore: PeerStore
   logger: ComponentLogger
+  /** The node's identify and DHT services, when it has them (libp2p hands services to later ones by name). */
+  identify?: { identify: (connection: Connection, options?: { signal?: AbortSignal }) => Promise<unknown> }
+  dht?: { routingTable?: { size: number } }
 }
 
 export class PeerDialer implements Startable {
@@ -177,6 +185,7 @@ export class PeerDialer implements Startable {
       if (!bootstrapConnected) {
         for (const ma of this.bootstrap) this.dial(ma, true)
       }
+      if (before > 0 && this.components.dht?.routingTable?.size === 0) this.reidentify(signal)
       if (before > 0 && before < this.maxPeers) {
         // First what we already know: every lookup answered by others fills the peer store.
         found += await this.dialKnown()
@@ -207,6 +216,19 @@ export class PeerDialer implements Startable {
     const progress = found > 0 && connected > this.lastConnected
     this.lastConnected = Math.max(connected, before)
     this.walkInterval = progress ? this.minWalk : Math.min(this.walkInterval * 2, this.maxWalk)
+  }
+
+  /** Runs identify again on every open connection, so protocol topologies (the DHT's) hear of those peers. */
+  private reidentify (signal: AbortSignal): void {
+    const identify = this.components.identify
+    if (identify === undefined) return
+    this.log('DHT routing table empty while connected: identifying connected peers again')
+    for (const conn of this.components.connectionManager.getConnections()) {
+      if (conn.status !== 'open') continue
+      identify.identify(conn, { signal: AbortSignal.any([signal, AbortSignal.timeout(this.walkTimeout)]) }).catch((err: Error) => {
+        this.log('identify of %p failed: %s', conn.remotePeer, err.message)
+      })
+    }
   }
 
   private isNew (peer: PeerId): boolean {

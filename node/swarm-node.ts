@@ -10,7 +10,7 @@ import { tcp } from '@libp2p/tcp'
 import { memory } from '@libp2p/memory'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify, type Identify } from '@libp2p/identify'
+import { identify, identifyPush, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
@@ -415,6 +415,8 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
   const usesMemory = listen.some(a => a.startsWith('/memory'))
   const services: Record<string, ServiceFactory> = {
     identify: identify(),
+    // Peers connected before a protocol was registered (the DHT's, on a slow start) learn of it.
+    identifyPush: identifyPush(),
     ping: ping(),
     dht: kadDHT({
       protocol: DHT_PROTOCOL,
