@@ -169,6 +169,18 @@ class LeaderFollowingWriter {
     return gap
   }
 
+  /** Gaps longer than `ms` that end in (from, to]: where each ended, ms after `from`, and how long it was. */
+  gapsOver (ms: number, from: number, to = Infinity): Array<{ at: number, ms: number, epochMs: number }> {
+    const out: Array<{ at: number, ms: number, epochMs: number }> = []
+    for (let i = 1; i < this.acks.length; i++) {
+      const b = this.acks[i]!
+      if (b <= from) continue
+      if (b > to) break
+      if (b - this.acks[i - 1]! > ms) out.push({ at: Math.round(b - from), ms: Math.round(b - this.acks[i - 1]!), epochMs: Math.round(performance.timeOrigin + b) })
+    }
+    return out
+  }
+
   private async loop (): Promise<void> {
     while (this.running) {
       const target = this.target
@@ -407,14 +419,18 @@ async function swarmnetRolling (members: SwarmnetMember[], restart: (m: Swarmnet
     await writer.stop()
     for (const c of clients.values()) c.close()
   }
-  return rollingResult(writer, windows, steady)
+  return rollingResult(writer, windows, steady, 'swarmnet')
 }
 
 /**
  * A gap belongs to the restart in whose window it ends: from that SIGTERM to the next one (the
  * last: to the end of the writes, so a gap still open when the last restart settled counts).
  */
-function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }>, steady: { from: number, to: number }): Rolling {
+function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }>, steady: { from: number, to: number }, system: string): Rolling {
+  windows.forEach((w, i) => {
+    const long = writer.gapsOver(GAP_TARGET_HEARTBEATS * HEARTBEAT_MS, w.from, windows[i + 1]?.from)
+    if (long.length > 0) process.stderr.write(`bench: ${system} restart ${i + 1}: gaps over the target (ms after SIGTERM: length) ${long.map(g => `${g.at}: ${g.ms} (at ${g.epochMs})`).join(', ')}\n`)
+  })
   const from = windows[0]?.from ?? 0
   const to = windows[windows.length - 1]?.to ?? 0
   return {
@@ -758,7 +774,7 @@ async function etcdRolling (bin: string, members: EtcdMember[], cluster: string)
     await writer.stop()
     for (const c of clients.values()) c.close()
   }
-  return rollingResult(writer, windows, steady)
+  return rollingResult(writer, windows, steady, 'etcd')
 }
 
 async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {

@@ -14,7 +14,7 @@ import type { ClassicLevel } from 'classic-level'
 import { Counter, Histogram, type Registry } from 'prom-client'
 import type { Logger } from 'pino'
 import { RaftNode, NONE, decodeConfEntry } from './core/index.js'
-import type { Entry, RaftConfig, Ready, SoftState } from './core/index.js'
+import type { Entry, Message, RaftConfig, Ready, SoftState } from './core/index.js'
 import { fromPb, toPb } from './codec.js'
 import { RaftTransport, type FrameFilter } from './transport.js'
 import { Hello, type RaftMessage, type JoinResponse, type RaftFrame } from './raft.pb.js'
@@ -143,6 +143,9 @@ interface Pending {
 }
 
 const PB_TO_STATE = new Map<string, HelloState>([[Hello.State.FORMING, 'forming'], [Hello.State.LOCKED, 'locked'], [Hello.State.MEMBER, 'member']])
+
+/** A durable log write slower than this is logged: it holds up everything the node sends. */
+const SLOW_WRITE_MS = 100
 
 /** Entries kept in the log behind the latest snapshot. */
 const COMPACTION_TAIL = 5000
@@ -666,6 +669,8 @@ export class RaftService implements Startable {
     this.tickTimer = setInterval(() => {
       if (this.raft === null) return
       this.raft.tick()
+      // Heartbeats go out even while a slow disk holds up the Ready loop.
+      if (this.looping !== null && this.soft.role === 'leader') this.sentCounter.inc(this.sendMessages(this.raft.takeMessages()))
       if (this.soft.role === 'leader') {
         this.expireLeases()
         this.reconcileMembers()
@@ -771,7 +776,12 @@ export class RaftService implements Startable {
       const sync = mustSync(rd.hardState, this.storage.hardState(), rd.entries.length)
       const t0 = sync ? performance.now() : 0
       await this.storage.append(rd.hardState, rd.entries, sync)
-      if (sync) this.fsyncHistogram.observe((performance.now() - t0) / 1000)
+      if (sync) {
+        const ms = performance.now() - t0
+        this.fsyncHistogram.observe(ms / 1000)
+        // A leader sends nothing else meanwhile: followers campaign after 150-300 ms.
+        if (ms > SLOW_WRITE_MS) this.log?.warn({ ms: Math.round(ms), entries: rd.entries.length, snapshotting: this.snapshotBusy }, 'raft: a log write took long (slow or busy disk)')
+      }
       this.appendedCounter.inc(rd.entries.length)
     }
     if (rd.sendFirst !== true) this.sendAll(rd)
@@ -850,13 +860,18 @@ export class RaftService implements Startable {
     if (base > 0) throw new Error(`no snapshot file covers the compacted log (its entries start after ${base})`)
   }
 
-  private sendAll (rd: Ready): void {
+  private sendMessages (messages: Message[]): number {
     let sent = 0
-    for (const m of rd.messages) {
+    for (const m of messages) {
       if (m.to === this.self) continue
       this.transport.send(m.to, { msg: toPb(m) })
       sent++
     }
+    return sent
+  }
+
+  private sendAll (rd: Ready): void {
+    let sent = this.sendMessages(rd.messages)
     for (const m of rd.extMessages) {
       if (m.to === this.self) continue
       // A snapshot goes as a stream of chunks; the follower steps the MsgSnap they carry.
@@ -892,7 +907,7 @@ export class RaftService implements Startable {
     if (ss.role !== prev.role && (ss.role === 'pre-candidate' || ss.role === 'candidate' || prev.role === 'leader')) {
       // Elections and step-downs are rare in a healthy cluster: say why one happened.
       const heard = prev.leader !== NONE && prev.leader !== this.self ? this.lastHeard.get(prev.leader) : undefined
-      this.log?.info({ role: ss.role, was: prev.role, term: this.raft?.status().term, leaderSilentMs: heard === undefined ? null : Math.round(performance.now() - heard) }, 'raft: role changed')
+      this.log?.info({ from: prev.role, to: ss.role, term: this.raft?.status().term, leaderSilentMs: heard === undefined ? null : Math.round(performance.now() - heard) }, 'raft: role changed')
     }
     // A new leader that is not the one a proposal went to: it may have been lost with the old
     // one (a forwarded proposal is not acknowledged), so answer now rather than at the

@@ -241,6 +241,8 @@ class Sim {
         this.mix(1, node.idx)
         if (node.raft !== null) {
           node.raft.tick()
+          // A driver may send a leader's heartbeats before its next Ready (while it persists).
+          if (this.rng.chance(0.3)) for (const m of node.raft.takeMessages()) this.send(m)
           this.drive(node)
         }
         this.queue.push(this.now + node.tickEvery, ev)

@@ -131,6 +131,24 @@ describe('raft core: replication', () => {
     if (rd !== null) a.advance(rd)
   })
 
+  it('a leader hands out its heartbeats while a Ready is still being persisted; nobody else does', () => {
+    const c = new Cluster(['a', 'b', 'c'])
+    c.elect('a')
+    const a = c.node('a')
+    a.propose(new TextEncoder().encode('x'))
+    const rd = a.ready()!
+    assert.equal(rd.sendFirst, true)
+    // The driver is fsyncing rd; a tick goes by (a heartbeat every tick here).
+    a.tick()
+    const early = a.takeMessages()
+    assert.deepEqual(early.map(m => [m.type, m.to]), [['MsgHeartbeat', 'b'], ['MsgHeartbeat', 'c']])
+    assert.deepEqual(a.takeMessages(), [], 'taken once')
+    a.advance(rd)
+    assert.equal((a.ready()?.messages ?? []).filter(m => m.type === 'MsgHeartbeat').length, 0, 'not sent again')
+    c.node('b').tick()
+    assert.deepEqual(c.node('b').takeMessages(), [], 'a follower waits for its Ready')
+  })
+
   it('heartbeats carry min(leader commit, follower match)', () => {
     const c = new Cluster(['a', 'b', 'c'])
     c.elect('a')

@@ -283,6 +283,20 @@ export class RaftNode {
     return rd
   }
 
+  /**
+   * A leader's messages queued since the last ready() (heartbeats, answers to reads and votes),
+   * for the driver to send while it still persists the outstanding Ready. A leader's messages
+   * never wait on its own disk (Ready.sendFirst), and a slow fsync must not keep it silent long
+   * enough for its followers to campaign. Empty for any other node, and while the outstanding
+   * Ready persists a new term or vote.
+   */
+  takeMessages (): Message[] {
+    if (this.leader === null || (this.outstanding !== null && this.outstanding.sendFirst !== true)) return []
+    const out = this.msgs
+    this.msgs = []
+    return out
+  }
+
   /** The driver persisted, sent and applied everything in `rd`. */
   advance (rd: Ready): void {
     if (rd !== this.outstanding) throw new Error('raft: advance() of a Ready not handed out last')
