@@ -803,7 +803,9 @@ export class RaftService implements Startable {
     const kv = this.sm.encodedCopy()
     const coord = encodeSnapshot(this.coordState.snapshot())
     const st = raft.status()
-    const term = this.storage.entries().find(e => e.index === index)?.term ?? st.term
+    // The stored log is contiguous: the entry at `index` by offset, not by a scan.
+    const log = this.storage.entries()
+    const term = log[index - (log[0]?.index ?? 0)]?.term ?? st.term
     const meta = { index, term, voters: st.voters, learners: st.learners }
     const t0 = performance.now()
     this.snapshotter.take(meta, kv, coord).then(async bytes => {

@@ -234,13 +234,14 @@ export class LevelRaftStorage implements RaftStorage {
 
   async compact (meta: SnapshotMeta): Promise<void> {
     if (meta.index <= this.base) return
-    const drop = this.log.filter(e => e.index <= meta.index)
-    const ops: BatchOp[] = drop.map(e => ({ type: 'del', key: entryKey(e.index) }))
-    ops.push({ type: 'put', key: 'm/snap', value: encodeMeta(meta) })
-    await this.db.batch(ops, SYNC)
-    this.log = this.log.slice(drop.length)
+    // The new base first: load() reads only entries after it, so entries left below it by a
+    // crash before the range delete are never read, and the next compaction deletes them.
+    await this.db.batch([{ type: 'put', key: 'm/snap', value: encodeMeta(meta) }], SYNC)
+    this.log = this.log.slice(Math.max(0, meta.index - this.base))
     this.base = meta.index
     this.snap = meta
+    // One range delete in LevelDB's own thread, instead of thousands of deletes built here.
+    await this.db.clear({ gte: 'e/', lte: entryKey(meta.index) })
   }
 
   async installSnapshot (meta: SnapshotMeta): Promise<void> {
