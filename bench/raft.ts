@@ -406,6 +406,8 @@ async function swarmnetRolling (members: SwarmnetMember[], restart: (m: Swarmnet
         await swarmnetCaughtUp(members[i]!, members, CATCH_UP_LIMIT_MS)
       } catch {
         keptUp = false
+        const seen = await Promise.all(members.map(async m => `${m.peerId}: ${JSON.stringify(await raftStatus(m))}`))
+        process.stderr.write(`bench: swarmnet restart ${r + 1}: ${members[i]!.peerId} did not keep up; members:\n${seen.join('\n')}\n`)
       }
       const catchUpMs = performance.now() - t
       await sleep(500)

@@ -26,6 +26,7 @@ import { CoordinationState, type CoordCommand, type CoordEvent, type CoordResult
 import { LeaseClock } from '../coordination/lease-clock.js'
 import { ReadWaits } from './reads.js'
 import { Snapshotter } from './snapshotter.js'
+import { compactionPoint } from './compaction.js'
 import { listSnapshots, readSnapshotRecords, snapshotPath, SnapshotCorruptError } from './snapshot.js'
 import { decodeSnapshot, encodeSnapshot } from '../coordination/core/index.js'
 import { mkdirSync } from 'node:fs'
@@ -149,6 +150,10 @@ const SLOW_WRITE_MS = 100
 
 /** Entries kept in the log behind the latest snapshot. */
 const COMPACTION_TAIL = 5000
+/** A leader keeps up to this many snapshot intervals of log for a live follower still behind (compaction.ts). */
+const FOLLOWER_HOLD_SNAPSHOTS = 4
+/** A follower heard from within this long counts as live for compaction. */
+const FOLLOWER_ACTIVE_MS = 2000
 
 /** Both state machines as a snapshot file holds them; throws SnapshotCorruptError before changing anything. */
 async function readStateMachines (path: string): Promise<{ kv: Array<[string, Uint8Array]>, coord: CoordinationState }> {
@@ -268,7 +273,8 @@ export class RaftService implements Startable {
       : new Snapshotter({
         dir,
         cluster: () => this.config?.cluster ?? '',
-        send: (to, frame) => { this.transport.send(to, frame) },
+        send: (to, frame) => this.transport.send(to, frame),
+        writable: async (to) => { await this.transport.writable(to) },
         reportSnapshot: (to, status) => { this.raft?.reportSnapshot(to, status); this.scheduleLoop() },
         received: (from, term, meta) => {
           this.raft?.step({ type: 'MsgSnap', from, to: this.self, term, snapshot: meta })
@@ -810,9 +816,16 @@ export class RaftService implements Startable {
     const t0 = performance.now()
     this.snapshotter.take(meta, kv, coord).then(async bytes => {
       if (this.raft !== raft) return
-      // Keep a tail of entries (as etcd keeps 5,000): a follower a little behind catches up from
-      // the log, not with a whole snapshot.
-      const upTo = index - Math.min(COMPACTION_TAIL, Math.floor(this.snapshotEntries / 2))
+      const now = performance.now()
+      const prs = raft.status().progress ?? {}
+      const upTo = compactionPoint({
+        index,
+        snapshotEntries: this.snapshotEntries,
+        tail: COMPACTION_TAIL,
+        holdSnapshots: FOLLOWER_HOLD_SNAPSHOTS,
+        activeMs: FOLLOWER_ACTIVE_MS,
+        followers: Object.entries(prs).filter(([id]) => id !== this.self).map(([id, pr]) => ({ match: pr.match, silentMs: now - (this.lastHeard.get(id) ?? -Infinity) }))
+      })
       if (upTo > (this.storage.snapshotMeta()?.index ?? 0)) {
         const m = raft.compact(upTo)
         await this.storage.compact(m)

@@ -12,25 +12,32 @@ import type { RaftFrame } from './raft.pb.js'
 
 /** A transfer with no acknowledged progress for this long is given up (the core retries). */
 const STALL_MS = 10_000
+/** No acknowledged progress for this long: chunks or acks were lost, send again from the follower's offset. */
+const RESEND_MS = 1000
+const CHECK_MS = 250
 
 export interface SnapshotterHost {
   dir: string
   cluster: () => string
-  send: (to: string, frame: RaftFrame) => void
+  /** False when the frame was dropped. */
+  send: (to: string, frame: RaftFrame) => boolean
+  /** Resolves when a frame to `to` would not be dropped for backpressure. */
+  writable: (to: string) => Promise<void>
   reportSnapshot: (to: string, status: 'finished' | 'failed') => void
   /** A complete, verified snapshot from `from` (the leader) for the core. */
   received: (from: string, term: number, meta: SnapshotMeta) => void
   log?: Logger
 }
 
-interface Outgoing { sender: SnapshotSender, term: number, lastProgress: number, pumping: boolean }
+interface Outgoing { sender: SnapshotSender, term: number, lastProgress: number, resentAt: number, pumping: boolean }
 
 const enc = new TextEncoder()
 const dec = new TextDecoder()
 
 export class Snapshotter {
   private readonly outgoing = new Map<string, Outgoing>()
-  private incoming: { r: SnapshotReceiver, index: number, crc: number, busy: Promise<void> } | null = null
+  private incoming: { r: SnapshotReceiver, index: number, crc: number } | null = null
+  private chunks: Promise<void> = Promise.resolve()
   private timer?: ReturnType<typeof setInterval>
   /** Bytes sent and received, for status and the benchmark. */
   readonly stats = { taken: 0, lastIndex: 0, lastBytes: 0, sentBytes: 0, receivedBytes: 0, installs: 0 }
@@ -38,7 +45,7 @@ export class Snapshotter {
   constructor (private readonly host: SnapshotterHost) {}
 
   start (): void {
-    this.timer = setInterval(() => { this.checkStalls() }, 1000)
+    this.timer = setInterval(() => { this.checkStalls() }, CHECK_MS)
     this.timer.unref()
   }
 
@@ -72,7 +79,7 @@ export class Snapshotter {
       return
     }
     const sender = await SnapshotSender.open(latest.path)
-    this.outgoing.set(to, { sender, term, lastProgress: performance.now(), pumping: false })
+    this.outgoing.set(to, { sender, term, lastProgress: performance.now(), resentAt: 0, pumping: false })
     this.host.log?.info({ to, index: latest.meta.index, bytes: latest.bytes }, 'raft: sending a snapshot')
     await this.pump(to)
   }
@@ -95,8 +102,16 @@ export class Snapshotter {
       for (;;) {
         const c = await o.sender.next()
         if (c === null) break
+        // A chunk dropped behind the appends would only be sent again after RESEND_MS.
+        await this.host.writable(to)
+        if (this.outgoing.get(to) !== o) break
+        const sent = this.host.send(to, { snapChunk: { index: c.index, term: o.term, offset: c.offset, total: c.total, data: c.data as Uint8Array<ArrayBuffer>, meta: c.meta !== undefined ? enc.encode(JSON.stringify(c.meta)) : new Uint8Array(0) } })
+        if (!sent) {
+          // Unreachable for now: the stall check sends again from what the follower has.
+          o.sender.resumeFrom(o.sender.acknowledged)
+          break
+        }
         this.stats.sentBytes += c.data.length
-        this.host.send(to, { snapChunk: { index: c.index, term: o.term, offset: c.offset, total: c.total, data: c.data as Uint8Array<ArrayBuffer>, meta: c.meta !== undefined ? enc.encode(JSON.stringify(c.meta)) : new Uint8Array(0) } })
       }
     } catch (err) {
       this.host.log?.warn({ err, to }, 'raft: reading the snapshot to send failed')
@@ -118,8 +133,9 @@ export class Snapshotter {
   private checkStalls (): void {
     const now = performance.now()
     for (const [to, o] of this.outgoing) {
-      if (now - o.lastProgress < STALL_MS / 4) continue
       if (now - o.lastProgress > STALL_MS) { void this.finish(to, 'failed'); continue }
+      if (now - Math.max(o.lastProgress, o.resentAt) < RESEND_MS) continue
+      o.resentAt = now
       // Acks lost: resend from what the follower has.
       o.sender.resumeFrom(o.sender.acknowledged)
       void this.pump(to)
@@ -129,13 +145,13 @@ export class Snapshotter {
   // ---- follower side --------------------------------------------------------------------
 
   onChunk (from: string, c: { index: number, term: number, offset: number, total: number, data: Uint8Array, meta: Uint8Array }): void {
-    const prev = this.incoming?.busy ?? Promise.resolve()
-    const busy = prev.then(async () => { await this.accept(from, c) }).catch(err => {
+    // One chunk at a time, in arrival order: chunks that arrive while the first one still opens
+    // the part file must not find no transfer and be answered "from 0" (lost until a resend).
+    // Queued chunks are bounded by the sender's window.
+    this.chunks = this.chunks.then(async () => { await this.accept(from, c) }).catch(err => {
       this.host.log?.warn({ err: (err as Error).message }, 'raft: a snapshot chunk failed')
       this.host.send(from, { snapAck: { index: c.index, offset: 0, done: false, error: (err as Error).message.slice(0, 200) } })
     })
-    if (this.incoming !== null) this.incoming.busy = busy
-    else void busy
   }
 
   private async accept (from: string, c: { index: number, term: number, offset: number, total: number, data: Uint8Array, meta: Uint8Array }): Promise<void> {
@@ -143,7 +159,7 @@ export class Snapshotter {
       const offer = JSON.parse(dec.decode(c.meta)) as SnapshotOffer
       if (this.incoming === null || this.incoming.index !== offer.index || this.incoming.crc !== offer.crc) {
         await this.incoming?.r.close().catch(() => {})
-        this.incoming = { r: await SnapshotReceiver.open(this.host.dir, offer), index: offer.index, crc: offer.crc, busy: Promise.resolve() }
+        this.incoming = { r: await SnapshotReceiver.open(this.host.dir, offer), index: offer.index, crc: offer.crc }
       }
     }
     const inc = this.incoming

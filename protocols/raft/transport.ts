@@ -47,6 +47,8 @@ interface Link {
   failures: number
   retryAt: number
   queue: Uint8Array[]
+  /** Callers of writable() waiting for the stream to drain. */
+  waiters: Array<() => void>
 }
 
 export class RaftTransport {
@@ -85,7 +87,10 @@ export class RaftTransport {
     this.controller.abort()
     if (this.topologyId !== undefined) this.components.registrar.unregister(this.topologyId)
     await this.components.registrar.unhandle(RAFT_PROTOCOL)
-    for (const link of this.links.values()) link.writer?.stream.abort(new Error('raft stopping'))
+    for (const link of this.links.values()) {
+      link.writer?.stream.abort(new Error('raft stopping'))
+      this.wake(link)
+    }
     for (const s of this.inbound) s.abort(new Error('raft stopping'))
     this.links.clear()
     this.inbound.clear()
@@ -95,21 +100,40 @@ export class RaftTransport {
   /** Connected peers known to speak the raft protocol. */
   peers (): string[] { return [...this.raftPeers] }
 
-  send (to: string, frame: RaftFrame): void {
-    if (!this.running) return
-    if (this.filter !== null && !this.filter('out', to)) { this.init.count('filtered'); return }
+  /** False when the frame was dropped (unreachable, backed up, filtered). */
+  send (to: string, frame: RaftFrame): boolean {
+    if (!this.running) return false
+    if (this.filter !== null && !this.filter('out', to)) { this.init.count('filtered'); return false }
     const link = this.link(to)
-    if (link === undefined) { this.init.count('dropped_unreachable'); return }
+    if (link === undefined) { this.init.count('dropped_unreachable'); return false }
     const bytes = RaftFrame.encode(frame)
     const w = link.writer
     if (w !== undefined && w.stream.status === 'open') {
-      if (w.blocked) { this.init.count('dropped_backpressure'); return }
+      if (w.blocked) { this.init.count('dropped_backpressure'); return false }
       w.write(bytes)
-      return
+      return true
     }
-    if (link.queue.length >= MAX_QUEUED) { this.init.count('dropped_unreachable'); return }
+    if (link.queue.length >= MAX_QUEUED) { this.init.count('dropped_unreachable'); return false }
     link.queue.push(bytes)
     this.connect(link)
+    return true
+  }
+
+  /**
+   * Resolves once a frame to `to` would not be dropped for backpressure (at once when its stream
+   * is not backed up, or is gone). Bulk senders (snapshot chunks) wait on it instead of losing
+   * frames that only a timeout would resend.
+   */
+  async writable (to: string): Promise<void> {
+    const link = this.links.get(to)
+    if (link?.writer?.blocked !== true || link.writer.stream.status !== 'open') return
+    await new Promise<void>(resolve => { link.waiters.push(resolve) })
+  }
+
+  private wake (link: Link): void {
+    const waiters = link.waiters
+    link.waiters = []
+    for (const w of waiters) w()
   }
 
   private link (to: string): Link | undefined {
@@ -121,7 +145,7 @@ export class RaftTransport {
       } catch {
         return undefined
       }
-      link = { peer, opening: false, failures: 0, retryAt: 0, queue: [] }
+      link = { peer, opening: false, failures: 0, retryAt: 0, queue: [], waiters: [] }
       this.links.set(to, link)
     }
     return link
@@ -141,7 +165,7 @@ export class RaftTransport {
       link.opening = false
       if (!this.running) { stream.abort(new Error('raft stopping')); return }
       link.failures = 0
-      const writer = new FrameWriter(stream)
+      const writer = new FrameWriter(stream, () => { this.wake(link) })
       link.writer = writer
       for (const bytes of link.queue) writer.write(bytes)
       link.queue = []
@@ -165,6 +189,7 @@ export class RaftTransport {
       // reset or aborted: handled below
     } finally {
       if (link.writer?.stream === stream) link.writer = undefined
+      this.wake(link)
     }
   }
 
