@@ -16,7 +16,7 @@ import type { Logger } from 'pino'
 import { RaftNode, NONE, decodeConfEntry } from './core/index.js'
 import type { Entry, Message, RaftConfig, Ready, SoftState } from './core/index.js'
 import { fromPb, toPb } from './codec.js'
-import { RaftTransport, type FrameFilter } from './transport.js'
+import { RaftTransport, type FrameFilter, type TransportComponents } from './transport.js'
 import { Hello, type RaftMessage, type JoinResponse, type RaftFrame } from './raft.pb.js'
 import { LevelRaftStorage, MemoryRaftStorage, mustSync, type ClusterConfig, type Recovered, type RaftStorage } from './storage.js'
 import { Formation, type PeerHello, type HelloState } from './formation.js'
@@ -96,6 +96,7 @@ export interface RaftComponents {
   peerId: PeerId
   registrar: Registrar
   connectionManager: ConnectionManager
+  events?: TransportComponents['events']
   logger: ComponentLogger
 }
 
@@ -300,6 +301,10 @@ export class RaftService implements Startable {
       maxEntries: this.maxEntriesPerAppend,
       onFrame: (from, frame) => { this.onFrame(from, frame) },
       onPeer: (peer, up) => { this.onPeer(peer, up) },
+      onGone: (peer) => {
+        // A leader whose connection closed (its process died) is not waited out for a whole election timeout.
+        if (this.raft?.leaderUnreachable(peer) === true) this.log?.info({ leader: peer }, 'raft: the connection to the leader closed; campaigning without waiting out the election timeout')
+      },
       count: (event) => { this.count(event) },
       log: this.p2pLog
     })
@@ -982,6 +987,10 @@ export class RaftService implements Startable {
     if (cc.op === 'remove' && cc.id === this.self) {
       this.removed = true
       this.log?.warn('raft: this node was removed from the cluster; it no longer takes part (restart it with a fresh data dir to join again)')
+      // It hears of no later leader or commit: what it proposed would wait out its deadline.
+      for (const p of [...this.pending.values()]) {
+        this.settle(p, new RaftUnavailableError('this node was removed from the cluster before the write committed; it may still be applied', p.proposed))
+      }
     }
     for (const w of [...this.memberWaits]) w()
   }

@@ -6,7 +6,8 @@
  * whatever matters (appends on the next heartbeat, votes on the next election).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, Libp2pEvents, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { TypedEventTarget } from 'main-event'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { FrameDecoder, FrameError } from '../direct/frames.js'
 import { FrameWriter } from '../direct/writer.js'
@@ -18,6 +19,8 @@ export interface TransportComponents {
   peerId: PeerId
   registrar: Registrar
   connectionManager: ConnectionManager
+  /** libp2p's event bus: peer:disconnect, when the last connection to a peer closed. */
+  events?: TypedEventTarget<Pick<Libp2pEvents, 'peer:disconnect'>>
 }
 
 /** Test hook: return false to drop a frame to (out) or from (in) `peer`, as a partition would. */
@@ -31,6 +34,8 @@ export interface TransportInit {
   onFrame: (from: string, frame: RaftFrame) => void
   /** A peer that speaks the protocol connected (true) or its last connection closed (false). */
   onPeer: (peer: string, up: boolean) => void
+  /** The last connection to a peer closed, whatever it speaks (libp2p's peer:disconnect). */
+  onGone?: (peer: string) => void
   count: (event: TransportEvent) => void
   log: Logger
 }
@@ -62,8 +67,15 @@ export class RaftTransport {
 
   constructor (private readonly components: TransportComponents, private readonly init: TransportInit) {}
 
+  /**
+   * Straight from libp2p, not through the topology: a topology hears of a disconnect only for
+   * peers it saw identified (a restarted member sometimes did not), and a dead leader must be noticed.
+   */
+  private readonly onDisconnect = (e: CustomEvent<PeerId>): void => { this.init.onGone?.(e.detail.toString()) }
+
   async start (): Promise<void> {
     this.running = true
+    this.components.events?.addEventListener('peer:disconnect', this.onDisconnect)
     await this.components.registrar.handle(RAFT_PROTOCOL, (stream: Stream, connection: Connection) => {
       void this.serve(stream, connection.remotePeer.toString())
     }, { maxInboundStreams: 8, maxOutboundStreams: 8 })
@@ -84,6 +96,7 @@ export class RaftTransport {
 
   async stop (): Promise<void> {
     this.running = false
+    this.components.events?.removeEventListener('peer:disconnect', this.onDisconnect)
     this.controller.abort()
     if (this.topologyId !== undefined) this.components.registrar.unregister(this.topologyId)
     await this.components.registrar.unhandle(RAFT_PROTOCOL)

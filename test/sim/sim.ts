@@ -58,6 +58,8 @@ export interface SimCounts {
   snapshotsInstalled: number
   /** Pre-candidates that stood down for a better rival (RaftStats.preVoteYields). */
   preVoteYields: number
+  /** Followers told their leader's connection closed (RaftStats.leaderLost), after a crash or as a false alarm. */
+  leaderLost: number
 }
 
 export interface SimResult {
@@ -144,7 +146,7 @@ class Sim {
   private readonly learnerIds: string[] = []
   private readonly counts: SimCounts = {
     sent: 0, delivered: 0, lost: 0, duplicated: 0, proposals: 0, accepted: 0, forwarded: 0, dropped: 0, crashes: 0, restarts: 0, partitions: 0,
-    reads: 0, readsServed: 0, transfers: 0, confChanges: 0, confRefused: 0, compactions: 0, snapshotsSent: 0, snapshotsInstalled: 0, preVoteYields: 0
+    reads: 0, readsServed: 0, transfers: 0, confChanges: 0, confRefused: 0, compactions: 0, snapshotsSent: 0, snapshotsInstalled: 0, preVoteYields: 0, leaderLost: 0
   }
 
   private now = 0
@@ -243,6 +245,8 @@ class Sim {
           node.raft.tick()
           // A driver may send a leader's heartbeats before its next Ready (while it persists).
           if (this.rng.chance(0.3)) for (const m of node.raft.takeMessages()) this.send(m)
+          // A connection that closes while its peer lives on (a redial, a flaky link).
+          if (this.rng.chance(0.002)) node.raft.leaderUnreachable(this.rng.pick(this.nodes).id)
           this.drive(node)
         }
         this.queue.push(this.now + node.tickEvery, ev)
@@ -647,12 +651,15 @@ class Sim {
   /** Everything not durable is lost: the core, in-flight work, the state machine. */
   private crash (node: SimNode): void {
     this.counts.preVoteYields += node.raft?.stats.preVoteYields ?? 0
+    this.counts.leaderLost += node.raft?.stats.leaderLost ?? 0
     node.raft = null
     node.applied = 0
     node.sm = []
     node.inbox.clear()
     this.counts.crashes++
     this.mix(10, node.idx)
+    // Its connections close: most peers hear of it at once (drivers call leaderUnreachable).
+    for (const other of this.nodes) if (other !== node && this.rng.chance(0.7)) other.raft?.leaderUnreachable(node.id)
   }
 
   private restart (node: SimNode): void {
@@ -737,6 +744,7 @@ class Sim {
     let leader = ''
     for (const n of this.nodes) {
       this.counts.preVoteYields += n.raft?.stats.preVoteYields ?? 0
+      this.counts.leaderLost += n.raft?.stats.leaderLost ?? 0
       const s = n.raft?.status()
       if (s !== undefined && s.term > maxTerm) maxTerm = s.term
       if (s?.role === 'leader') leader = s.id

@@ -194,6 +194,38 @@ describe('raft core: elections', () => {
     assert.notEqual(resp?.reject, true)
   })
 
+  it('a follower told its leader\'s connection closed campaigns within a few ticks; one that still hears the leader refuses it', () => {
+    const c = new Cluster(['a', 'b', 'c'])
+    c.elect('a')
+    const b = c.node('b')
+    // Unknown or other peers change nothing.
+    b.leaderUnreachable('c')
+    assert.equal(b.stats.leaderLost, 0)
+    // a's process died: b campaigns after 1 tick (rand 0) instead of a whole election timeout.
+    b.leaderUnreachable('a')
+    assert.equal(b.stats.leaderLost, 1)
+    assert.equal(b.status().leader, '', 'b no longer names a leader')
+    c.tick('b')
+    assert.deepEqual(c.outbox.filter(m => m.from === 'b').map(m => [m.type, m.to]), [['MsgPreVote', 'a'], ['MsgPreVote', 'c']])
+    // c saw the same close: its lease is over too, so b wins at once.
+    c.node('c').leaderUnreachable('a')
+    c.deliver(m => m.to !== 'a')
+    c.drop()
+    assert.equal(b.status().role, 'leader')
+    assert.equal(b.status().term, 2)
+
+    // A false alarm: c's connection to the leader b closed, but a still hears from b and refuses.
+    c.tick('b')
+    c.deliver()
+    c.node('c').leaderUnreachable('b')
+    c.tick('c')
+    c.deliver(m => m.to === 'a')
+    c.drop()
+    assert.equal(c.node('a').stats.ignoredVoteInLease, 1)
+    assert.equal(b.status().role, 'leader')
+    assert.equal(b.status().term, 2)
+  })
+
   it('a granted vote and its answer leave in the same Ready, the vote in its hard state', () => {
     const c = new Cluster(['a', 'b', 'c'])
     const b = c.node('b')

@@ -69,6 +69,7 @@ export class RaftNode {
     elections: 0,
     stepDowns: 0,
     preVoteYields: 0,
+    leaderLost: 0,
     readsDropped: 0,
     transfersAborted: 0,
     snapshotsSent: 0,
@@ -240,6 +241,25 @@ export class RaftNode {
    */
   reportSnapshot (to: NodeId, status: 'finished' | 'failed'): void {
     this.leader?.reportSnapshot(to, status === 'finished')
+  }
+
+  /**
+   * The driver saw the connection to `id` close (a crashed process's sockets close at once). If
+   * `id` is this follower's leader, its lease here is over and the follower campaigns within a
+   * few ticks instead of waiting out the election timeout. Only liveness changes: the pre-vote
+   * still needs a majority, and members that still hear from the leader refuse it (check-quorum
+   * lease). Random 1..electionTicks/4 ticks, so survivors do not all start in the same tick.
+   * True when it was the leader.
+   */
+  leaderUnreachable (id: NodeId): boolean {
+    if (this.role !== 'follower' || id === NONE || this.lead !== id || !this.promotable()) return false
+    this.stats.leaderLost++
+    this.lead = NONE
+    this.electionElapsed = Math.max(this.electionElapsed, this.cfg.electionTicks)
+    const r = Math.min(Math.max(this.cfg.rand(), 0), 0.999999)
+    const soon = this.electionElapsed + 1 + Math.floor(r * Math.max(1, Math.floor(this.cfg.electionTicks / 4)))
+    this.randomizedElectionTimeout = Math.min(this.randomizedElectionTimeout, soon)
+    return true
   }
 
   /** Never throws on what the network delivers: odd messages are counted in stats and dropped. */

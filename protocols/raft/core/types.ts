@@ -336,6 +336,8 @@ export interface RaftStats {
   stepDowns: number
   /** Pre-campaigns abandoned for a rival pre-candidate with a better log (or, logs equal, a smaller id). */
   preVoteYields: number
+  /** Followers told their leader's connection closed, campaigning early (leaderUnreachable). */
+  leaderLost: number
   /** Read requests that reached a node that is not leader (the reader's driver times them out). */
   readsDropped: number
   transfersAborted: number
