@@ -96,7 +96,7 @@ export interface RaftComponents {
   peerId: PeerId
   registrar: Registrar
   connectionManager: ConnectionManager
-  events?: TransportComponents['events']
+  events: TransportComponents['events']
   logger: ComponentLogger
 }
 
@@ -301,10 +301,6 @@ export class RaftService implements Startable {
       maxEntries: this.maxEntriesPerAppend,
       onFrame: (from, frame) => { this.onFrame(from, frame) },
       onPeer: (peer, up) => { this.onPeer(peer, up) },
-      onGone: (peer) => {
-        // A leader whose connection closed (its process died) is not waited out for a whole election timeout.
-        if (this.raft?.leaderUnreachable(peer) === true) this.log?.info({ leader: peer }, 'raft: the connection to the leader closed; campaigning without waiting out the election timeout')
-      },
       count: (event) => { this.count(event) },
       log: this.p2pLog
     })
@@ -494,6 +490,8 @@ export class RaftService implements Startable {
     if (!up) {
       this.formation?.forget(peer)
       this.lastHelloTo.delete(peer)
+      // A leader whose connection closed (its process died) is not waited out for a whole election timeout.
+      if (this.raft?.leaderUnreachable(peer) === true) this.log?.info({ leader: peer }, 'raft: the connection to the leader closed; campaigning without waiting out the election timeout')
       return
     }
     if (this.config === null) this.sayHello(peer)
@@ -845,12 +843,9 @@ export class RaftService implements Startable {
   /** A snapshot the leader sent replaces both state machines and the log (Ready.snapshot). */
   private async installSnapshot (meta: { index: number, term: number, voters: string[], learners: string[] }): Promise<void> {
     // The file is complete and verified (the snapshotter checked it before stepping the MsgSnap).
-    const { kv, coord } = await readStateMachines(snapshotPath(this.snapshotDirOf(), meta.index))
+    const machines = await readStateMachines(snapshotPath(this.snapshotDirOf(), meta.index))
     await this.storage.installSnapshot(meta)
-    this.sm.load(kv)
-    this.coordState = coord
-    this.applied = meta.index
-    this.snapshotIndex = meta.index
+    this.adoptSnapshot(meta.index, machines)
     this.reads.applied(this.applied)
     this.log?.info({ index: meta.index, keys: this.sm.size }, 'raft: installed a snapshot from the leader')
   }
@@ -866,11 +861,7 @@ export class RaftService implements Startable {
     for (const f of await listSnapshots(this.snapshotDirOf())) {
       if (f.index < base || f.index > last) continue
       try {
-        const { kv, coord } = await readStateMachines(f.path)
-        this.sm.load(kv)
-        this.coordState = coord
-        this.applied = f.index
-        this.snapshotIndex = f.index
+        this.adoptSnapshot(f.index, await readStateMachines(f.path))
         return
       } catch (err) {
         if (!(err instanceof SnapshotCorruptError)) throw err
@@ -878,6 +869,14 @@ export class RaftService implements Startable {
       }
     }
     if (base > 0) throw new Error(`no snapshot file covers the compacted log (its entries start after ${base})`)
+  }
+
+  /** Both state machines become a snapshot's, taken at `index`. */
+  private adoptSnapshot (index: number, machines: { kv: Array<[string, Uint8Array]>, coord: CoordinationState }): void {
+    this.sm.load(machines.kv)
+    this.coordState = machines.coord
+    this.applied = index
+    this.snapshotIndex = index
   }
 
   private sendMessages (messages: Message[]): number {

@@ -20,7 +20,7 @@ export interface TransportComponents {
   registrar: Registrar
   connectionManager: ConnectionManager
   /** libp2p's event bus: peer:disconnect, when the last connection to a peer closed. */
-  events?: TypedEventTarget<Pick<Libp2pEvents, 'peer:disconnect'>>
+  events: TypedEventTarget<Pick<Libp2pEvents, 'peer:disconnect'>>
 }
 
 /** Test hook: return false to drop a frame to (out) or from (in) `peer`, as a partition would. */
@@ -32,10 +32,11 @@ export interface TransportInit {
   /** Most entries one append may carry when decoded. */
   maxEntries: number
   onFrame: (from: string, frame: RaftFrame) => void
-  /** A peer that speaks the protocol connected (true) or its last connection closed (false). */
+  /**
+   * A peer that speaks the protocol connected (true), or the last connection to a peer closed
+   * (false; any peer, whatever it speaks).
+   */
   onPeer: (peer: string, up: boolean) => void
-  /** The last connection to a peer closed, whatever it speaks (libp2p's peer:disconnect). */
-  onGone?: (peer: string) => void
   count: (event: TransportEvent) => void
   log: Logger
 }
@@ -71,11 +72,15 @@ export class RaftTransport {
    * Straight from libp2p, not through the topology: a topology hears of a disconnect only for
    * peers it saw identified (a restarted member sometimes did not), and a dead leader must be noticed.
    */
-  private readonly onDisconnect = (e: CustomEvent<PeerId>): void => { this.init.onGone?.(e.detail.toString()) }
+  private readonly onDisconnect = (e: CustomEvent<PeerId>): void => {
+    const id = e.detail.toString()
+    this.raftPeers.delete(id)
+    this.init.onPeer(id, false)
+  }
 
   async start (): Promise<void> {
     this.running = true
-    this.components.events?.addEventListener('peer:disconnect', this.onDisconnect)
+    this.components.events.addEventListener('peer:disconnect', this.onDisconnect)
     await this.components.registrar.handle(RAFT_PROTOCOL, (stream: Stream, connection: Connection) => {
       void this.serve(stream, connection.remotePeer.toString())
     }, { maxInboundStreams: 8, maxOutboundStreams: 8 })
@@ -85,18 +90,13 @@ export class RaftTransport {
         if (this.raftPeers.has(id)) return
         this.raftPeers.add(id)
         this.init.onPeer(id, true)
-      },
-      onDisconnect: (peer: PeerId) => {
-        const id = peer.toString()
-        if (!this.raftPeers.delete(id)) return
-        this.init.onPeer(id, false)
       }
     })
   }
 
   async stop (): Promise<void> {
     this.running = false
-    this.components.events?.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.components.events.removeEventListener('peer:disconnect', this.onDisconnect)
     this.controller.abort()
     if (this.topologyId !== undefined) this.components.registrar.unregister(this.topologyId)
     await this.components.registrar.unhandle(RAFT_PROTOCOL)

@@ -648,10 +648,15 @@ class Sim {
     return best
   }
 
+  /** Counts a core keeps in its stats, taken before the core goes (crash) or at the end. */
+  private tally (raft: RaftNode | null): void {
+    this.counts.preVoteYields += raft?.stats.preVoteYields ?? 0
+    this.counts.leaderLost += raft?.stats.leaderLost ?? 0
+  }
+
   /** Everything not durable is lost: the core, in-flight work, the state machine. */
   private crash (node: SimNode): void {
-    this.counts.preVoteYields += node.raft?.stats.preVoteYields ?? 0
-    this.counts.leaderLost += node.raft?.stats.leaderLost ?? 0
+    this.tally(node.raft)
     node.raft = null
     node.applied = 0
     node.sm = []
@@ -743,8 +748,7 @@ class Sim {
     let maxTerm = 0
     let leader = ''
     for (const n of this.nodes) {
-      this.counts.preVoteYields += n.raft?.stats.preVoteYields ?? 0
-      this.counts.leaderLost += n.raft?.stats.leaderLost ?? 0
+      this.tally(n.raft)
       const s = n.raft?.status()
       if (s !== undefined && s.term > maxTerm) maxTerm = s.term
       if (s?.role === 'leader') leader = s.id

@@ -1,11 +1,10 @@
 import { strict as assert } from 'node:assert'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { appendFile, readFile, readdir, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import fc from 'fast-check'
+import { tempDirs } from '../harness/temp.js'
 import { CoordinationState, decodeSnapshot, encodeSnapshot } from '../../protocols/coordination/core/index.js'
 import { decodeRecord, encodeRecord } from '../../protocols/raft/kv.js'
 import {
@@ -72,13 +71,7 @@ function mulberry32 (seed: number): () => number {
 }
 
 describe('raft snapshot files and transfer', () => {
-  const dirs: string[] = []
-  const dir = (): string => {
-    const d = mkdtempSync(join(tmpdir(), 'swarmnet-raft-snapfile-'))
-    dirs.push(d)
-    return d
-  }
-  after(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+  const dir = tempDirs('swarmnet-raft-snapfile-')
 
   it('writes and reads back 100k kv records and the coordination state', async () => {
     const d = dir()

@@ -1,7 +1,4 @@
 import { strict as assert } from 'node:assert'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Snapshotter } from '../../protocols/raft/snapshotter.js'
 import { writeSnapshot } from '../../protocols/raft/snapshot.js'
 import { DEFAULT_CHUNK_BYTES } from '../../protocols/raft/snapshot-transfer.js'
@@ -10,19 +7,14 @@ import { encodeRecord } from '../../protocols/raft/kv.js'
 import type { RaftFrame } from '../../protocols/raft/raft.pb.js'
 import type { SnapshotMeta } from '../../protocols/raft/core/index.js'
 import { withDeadline } from '../harness/wait.js'
+import { tempDirs } from '../harness/temp.js'
 
 function * records (n: number): Generator<[string, Uint8Array]> {
   for (let i = 0; i < n; i++) yield [`key/${i}`, encodeRecord({ value: { n: i, s: 'v'.repeat(40) }, version: i + 1 })]
 }
 
 describe('raft snapshotter over a link that backs up', () => {
-  const dirs: string[] = []
-  const dir = (): string => {
-    const d = mkdtempSync(join(tmpdir(), 'swarmnet-raft-snapshotter-'))
-    dirs.push(d)
-    return d
-  }
-  after(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
+  const dir = tempDirs('swarmnet-raft-snapshotter-')
 
   it('waits for the link to drain instead of losing chunks, so the transfer never waits for a resend', async () => {
     const from = dir()
