@@ -30,7 +30,7 @@ import type { Etcd3 } from 'etcd3'
 import { Owned, debianBinary, freePort, latencyStats, quantile, type Stats } from './common.js'
 import { waitFor } from '../test/harness/wait.js'
 
-const CLI = fileURLToPath(new URL('../node/cli.js', import.meta.url))
+const CLI = fileURLToPath(new URL('../node/main.js', import.meta.url))
 
 export interface CoordinationBenchOptions {
   /** Seconds each measured run lasts. */

@@ -30,7 +30,7 @@ import { waitFor } from '../test/harness/wait.js'
 import http from 'node:http'
 import { SwarmnetClient } from '../node/http-client.js'
 
-const CLI = fileURLToPath(new URL('../node/cli.js', import.meta.url))
+const CLI = fileURLToPath(new URL('../node/main.js', import.meta.url))
 const LEVELS = [1, 32, 256]
 
 export interface RaftBenchOptions {

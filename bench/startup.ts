@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 
-export const CLI = fileURLToPath(new URL('../node/cli.js', import.meta.url))
+export const CLI = fileURLToPath(new URL('../node/main.js', import.meta.url))
 
 export interface StartupOptions {
   /** Member counts; each swarm also has one bootstrap peer. */

@@ -39,7 +39,11 @@ function parseIntOption (name: string, value: string, min: number, max: number):
   return n
 }
 
-const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url))
+/**
+ * The members run the program this process runs (dist/node/main.js, or cli.js when started
+ * directly): inside the bundle, paths relative to this module point nowhere.
+ */
+const cliPath = process.argv[1] !== undefined && process.argv[1] !== '' ? process.argv[1] : fileURLToPath(new URL('../main.js', import.meta.url))
 
 function launch (role: 'bootstrap' | 'member', name: string, args: string[], logFile: string): Child {
   const proc = spawn(process.execPath, [cliPath, role === 'bootstrap' ? 'bootstrap' : 'start', '--name', name, '--stop-on-stdin-close', ...args], {

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { withDeadline } from './wait.js'
 
-export const CLI = fileURLToPath(new URL('../../node/cli.js', import.meta.url))
+export const CLI = fileURLToPath(new URL('../../node/main.js', import.meta.url))
 
 export interface ReadyLine { event: 'ready', peerId: string, name: string, addrs: string[], api: string | null }
 
