@@ -495,6 +495,7 @@ export class RaftService implements Startable {
       return
     }
     if (this.config === null) this.sayHello(peer)
+    else if (this.known.has(peer)) this.transport.warm(peer)
   }
 
   private onHello (from: string, pb: Hello): void {
@@ -704,6 +705,7 @@ export class RaftService implements Startable {
    */
   private noteConfig (c: { voters: string[], learners: string[] }): void {
     for (const id of [...c.voters, ...c.learners]) this.known.add(id)
+    for (const id of this.transport.peers()) if (this.known.has(id) && id !== this.self) this.transport.warm(id)
   }
 
   private onFrame (from: string, frame: RaftFrame): void {

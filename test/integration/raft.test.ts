@@ -8,7 +8,10 @@ import { RAFT_PROTOCOL } from '../../protocols/raft/transport.js'
 import { RaftFrame, RaftMessage } from '../../protocols/raft/raft.pb.js'
 import { encodeFrames } from '../../protocols/direct/frames.js'
 import { KvConflictError, KvInputError, RaftUnavailableError } from '../../protocols/raft/errors.js'
-import { startNode, startSwarm, waitFullyConnected, type TestSwarm } from '../harness/swarm.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createSwarmNode } from '../../node/swarm-node.js'
+import { startNode, startSwarm, testNodeOptions, waitFullyConnected, type TestSwarm } from '../harness/swarm.js'
+import { tempDirs } from '../harness/temp.js'
 import { waitFor } from '../harness/wait.js'
 
 const FAST: Partial<SwarmNodeOptions> = { raft: { settleMs: 300 } }
@@ -39,8 +42,15 @@ function heal (all: SwarmNode[]): void {
   for (const n of all) n.raft.setFilter(null)
 }
 
+/** Whether `from` holds an open raft stream of its own to `to`. */
+function raftStreamOpen (from: SwarmNode, to: SwarmNode): boolean {
+  return from.libp2p.getConnections(to.peerId)
+    .some(conn => conn.streams.some(s => s.direction === 'outbound' && s.protocol === RAFT_PROTOCOL && s.status === 'open'))
+}
+
 describe('raft cluster (in-process)', function () {
   this.timeout(60_000)
+  const tmp = tempDirs('swarmnet-raft-')
   let swarm: TestSwarm | undefined
   const extra: SwarmNode[] = []
   const apis: FastifyInstance[] = []
@@ -103,6 +113,34 @@ describe('raft cluster (in-process)', function () {
     assert.deepEqual(await d.kv.get('from-learner', { consistency: 'stale' }), { key: 'from-learner', value: 42, version: w.version })
     await waitOneLeader([a, b, c, d])
     for (const n of [a, b, c, d]) assert.deepEqual(n.raft.status().learners, [d.peerId.toString()])
+  })
+
+  it('a restarted member opens raft streams to every other member at once, followers included', async () => {
+    // Followers never write to each other. Without streams opened ahead of need, the first vote
+    // or append after the next leader change waited for one to be negotiated (a handover's gap).
+    const boot = await startNode('memory', { role: 'bootstrap' })
+    extra.push(boot)
+    const member = async (key: Awaited<ReturnType<typeof generateKeyPair>>, dir: string): Promise<SwarmNode> => {
+      const n = await createSwarmNode({ ...await testNodeOptions('memory'), ...FAST, voters: 3, bootstrap: boot.addrs(), privateKey: key, inMemory: false, dataDir: dir })
+      await n.start()
+      extra.push(n)
+      return n
+    }
+    const keys = await Promise.all([0, 1, 2].map(async () => generateKeyPair('Ed25519')))
+    const dirs = keys.map(() => tmp())
+    const nodes = await Promise.all(keys.map(async (k, i) => member(k, dirs[i]!)))
+    const leader = await waitOneLeader(nodes)
+    await leader.kv.put('before', 1)
+    const i = nodes.findIndex(n => n !== leader)
+    await nodes[i]!.stop()
+    extra.splice(extra.indexOf(nodes[i]!), 1)
+    await leader.kv.put('while-down', 2)
+    nodes[i] = await member(keys[i]!, dirs[i]!)
+    await waitOneLeader(nodes)
+    await waitFor(() => nodes[i]!.raft.status().appliedIndex >= leader.raft.status().commitIndex, { message: 'the restarted member to catch up' })
+    await waitFor(() => nodes.every(x => nodes.every(y => x === y || raftStreamOpen(x, y))), {
+      message: () => `raft streams between all members (rows: from): ${JSON.stringify(nodes.map(x => nodes.map(y => x === y || raftStreamOpen(x, y))))}`
+    })
   })
 
   it('POST /v1/kv runs independent operations with one result each; the HTTP client shares requests between concurrent calls', async () => {
