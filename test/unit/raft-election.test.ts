@@ -238,6 +238,33 @@ describe('raft core: elections', () => {
     assert.equal(b.ready(), null)
   })
 
+  it('a candidate\'s vote requests leave before its own vote is durable; it leads only once that vote is (advance)', () => {
+    const a = new RaftNode(config('a', ['a', 'b', 'c'], { preVote: false }))
+    for (let i = 0; i < 10; i++) a.tick()
+    const rd = a.ready()
+    assert.ok(rd !== null)
+    assert.deepEqual(rd.hardState, { term: 1, vote: 'a', commit: 0 })
+    assert.deepEqual(rd.messages.map(m => [m.type, m.to]), [['MsgVote', 'b'], ['MsgVote', 'c']])
+    assert.equal(rd.sendFirst, true)
+    // Both others grant while a's own vote is still being written: a quorum without a's vote,
+    // yet a must not lead a term it could forget in a crash.
+    for (const from of ['b', 'c']) a.step({ type: 'MsgVoteResp', from, to: 'a', term: 1 })
+    assert.equal(a.status().role, 'candidate')
+    assert.deepEqual(a.takeMessages(), [])
+    a.advance(rd)
+    assert.equal(a.status().role, 'leader')
+    assert.equal(a.status().term, 1)
+
+    // A Ready that also answers an append waits for the disk as always.
+    const b = new RaftNode(config('b', ['a', 'b', 'c'], { preVote: false }))
+    b.step({ type: 'MsgApp', from: 'a', to: 'b', term: 1, index: 0, logTerm: 0, entries: [{ index: 1, term: 1, type: 'noop', data: new Uint8Array() }], commit: 0 })
+    for (let i = 0; i < 10; i++) b.tick()
+    const mixed = b.ready()
+    assert.ok(mixed !== null)
+    assert.deepEqual(mixed.messages.map(m => m.type).sort(), ['MsgAppResp', 'MsgVote', 'MsgVote'])
+    assert.equal(mixed.sendFirst, undefined)
+  })
+
   it('learners never campaign and their votes never count for quorum', () => {
     const c = new Cluster(['a', 'b', 'c'], ['l'])
     c.tick('l', 100)

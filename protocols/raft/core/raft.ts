@@ -105,6 +105,8 @@ export class RaftNode {
   private prevHard: HardState
   private prevSoft: SoftState = { role: 'follower', leader: NONE }
   private outstanding: Ready | null = null
+  /** A candidate counts its own vote only once that vote is durable (advance of its Ready). */
+  private selfVotePending = false
 
   constructor (config: RaftConfig, restored?: RestoredState) {
     checkConfig(config)
@@ -289,6 +291,11 @@ export class RaftNode {
     if (hsChanged) rd.hardState = hs
     if (ssChanged) rd.softState = ss
     if (this.leader !== null && hs.term === this.prevHard.term && hs.vote === this.prevHard.vote) rd.sendFirst = true
+    // A candidate's vote requests need not wait for its own vote to be durable: it counts that
+    // vote only in advance(). Anything else in the Ready (an append's answer, a vote granted
+    // earlier) waits for the disk as always.
+    else if (this.role === 'candidate' && this.selfVotePending && entries.length === 0 && this.extMsgs.length === 0 && this.installed === null &&
+      this.msgs.every(m => m.type === 'MsgVote' && m.term === hs.term)) rd.sendFirst = true
     if (this.readStates.length > 0) rd.readStates = this.readStates
     if (this.confChanged) rd.config = this.members.state()
     if (this.installed !== null) rd.snapshot = this.installed
@@ -328,6 +335,10 @@ export class RaftNode {
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1]
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index)
     this.outstanding = null
+    if (this.selfVotePending && this.role === 'candidate' && rd.hardState?.term === this.term && rd.hardState.vote === this.id) {
+      this.selfVotePending = false
+      if (this.poll(this.id, true) === 'won') this.becomeLeader()
+    }
     this.afterChange()
   }
 
@@ -395,6 +406,7 @@ export class RaftNode {
     this.heartbeatElapsed = 0
     this.randomizeTimeout()
     this.votes.clear()
+    this.selfVotePending = false
     this.leader = null
   }
 
@@ -485,9 +497,11 @@ export class RaftNode {
       voteTerm = this.term
       type = 'MsgVote'
     }
-    if (this.poll(this.id, true) === 'won') {
-      if (pre) this.campaign(false)
-      else this.becomeLeader()
+    // A pre-vote changes nothing durable: it counts itself at once. A real vote counts itself
+    // once persisted (advance), so the requests may leave while it is written (Ready.sendFirst).
+    this.selfVotePending = !pre
+    if (pre && this.poll(this.id, true) === 'won') {
+      this.campaign(false)
       return
     }
     for (const id of this.members.voters) {
@@ -508,7 +522,10 @@ export class RaftNode {
       else no++
     }
     const quorum = this.members.quorum()
-    if (yes >= quorum) return 'won'
+    // Never leader before its own term and vote are durable, even on others' votes alone: a node
+    // that led term T undurably could restart behind T, be elected in T again by the same voters
+    // and write different entries under the same (index, term).
+    if (yes >= quorum) return this.selfVotePending ? 'pending' : 'won'
     if (no > this.members.voters.size - quorum) return 'lost'
     return 'pending'
   }

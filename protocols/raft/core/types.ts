@@ -187,8 +187,10 @@ export interface Ready {
   committedEntries: Entry[]
   /**
    * The messages may go out before `entries` and `hardState` are persisted (thesis §10.2.1): set
-   * for a leader whose term and vote did not change in this Ready. Its appends then travel while
-   * it fsyncs, and it counts its own copy only once advance() says the entries are durable.
+   * for a leader whose term and vote did not change in this Ready (its appends travel while it
+   * fsyncs; it counts its own copy only once advance() says the entries are durable), and for a
+   * candidate whose Ready holds only its vote requests (it counts its own vote, and can win, only
+   * once advance() says its new term and vote are durable).
    */
   sendFirst?: true
   /**
