@@ -146,6 +146,18 @@ interface Pending {
 
 const PB_TO_STATE = new Map<string, HelloState>([[Hello.State.FORMING, 'forming'], [Hello.State.LOCKED, 'locked'], [Hello.State.MEMBER, 'member']])
 
+const utf8 = new TextDecoder()
+
+/** The rid of an encoded command (kv or coordination), if it has one. */
+function ridOf (data: Uint8Array): string | undefined {
+  try {
+    const v = JSON.parse(utf8.decode(data)) as { rid?: unknown } | null
+    return typeof v?.rid === 'string' ? v.rid : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** A durable log write slower than this is logged: it holds up everything the node sends. */
 const SLOW_WRITE_MS = 100
 
@@ -782,6 +794,7 @@ export class RaftService implements Startable {
     // Ready's write.
     this.apply(rd.committedEntries)
     if (rd.readStates !== undefined) for (const r of rd.readStates) this.reads.confirm(r.ctx, r.index, this.applied)
+    if (rd.refusedProposals !== undefined) this.retryRefused(rd.refusedProposals)
     if (this.reads.size > 0 && rd.committedEntries.length > 0) this.reads.applied(this.applied)
     if (rd.hardState !== undefined || rd.entries.length > 0) {
       const sync = mustSync(rd.hardState, this.storage.hardState(), rd.entries.length)
@@ -1264,6 +1277,22 @@ export class RaftService implements Startable {
     p.proposed = true
     p.via = r.status === 'accepted' ? this.self : r.to
     this.scheduleLoop()
+  }
+
+  /**
+   * Forwarded proposals the leader refused (it was handing over, or no longer led): never
+   * appended, so they go again on the next tick, through whoever leads then, instead of waiting
+   * out their deadline.
+   */
+  private retryRefused (datas: Uint8Array[]): void {
+    for (const data of datas) {
+      const rid = ridOf(data)
+      const p = rid === undefined ? undefined : this.pending.get(rid)
+      if (p === undefined || !p.proposed || p.via === this.self) continue
+      p.proposed = false
+      p.via = NONE
+      this.retryNextTick.add(p.rid)
+    }
   }
 
   private settle (p: Pending, outcome: { result: KvResult | CoordResult, index: number } | Error): void {

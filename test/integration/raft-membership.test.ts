@@ -25,8 +25,8 @@ function writeLoad (nodes: SwarmNode[]): { stop: () => Promise<Map<string, numbe
       const key = `load/${k}/${i++ % 50}`
       const value = i
       try {
-        // A forwarded proposal that a leader drops (handing over, or leaving) gets no answer and
-        // fails only at this deadline (seen: 3 s stalls): short, so the load goes on meanwhile.
+        // A leader handing over or leaving sends forwarded proposals back (retried at once); a
+        // write lost with a leader that died still ends only at its deadline: keep it short.
         await n.kv.put(key, value, { timeoutMs: 1000 })
         acked.set(key, value)
         count++

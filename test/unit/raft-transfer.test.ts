@@ -60,6 +60,14 @@ describe('raft core: leadership transfer', () => {
     c.node('a').step({ type: 'MsgProp', from: 'c', to: 'a', term: 0, entries: [{ term: 0, index: 0, data: enc('fwd') }] })
     assert.equal(c.node('a').status().lastIndex, 1, 'nothing appended')
     assert.deepEqual(c.node('a').proposeConfChange({ op: 'remove', id: 'c' }), { status: 'refused', reason: 'transferring' })
+    // The forwarded one goes back to its forwarder, which proposes it again instead of waiting
+    // out its deadline.
+    const back = c.drain('a').filter(m => m.type === 'MsgProp')
+    assert.deepEqual(back.map(m => [m.to, m.reject, m.entries?.map(e => new TextDecoder().decode(e.data))]), [['c', true, ['fwd']]])
+    c.node('c').step(back[0]!)
+    const rd = c.node('c').ready()
+    assert.deepEqual(rd?.refusedProposals?.map(d => new TextDecoder().decode(d)), ['fwd'])
+    assert.equal(c.node('c').stats.proposalsDropped, 0)
   })
 
   it('is abandoned after an election timeout when the target does not take over', () => {

@@ -107,6 +107,8 @@ export class RaftNode {
   private outstanding: Ready | null = null
   /** A candidate counts its own vote only once that vote is durable (advance of its Ready). */
   private selfVotePending = false
+  /** Data of proposals forwarded from here that came back refused (Ready.refusedProposals). */
+  private refused: Uint8Array[] = []
 
   constructor (config: RaftConfig, restored?: RestoredState) {
     checkConfig(config)
@@ -286,7 +288,7 @@ export class RaftNode {
     const entries = this.log.unstableEntries()
     const committedEntries = this.log.nextCommittedEntries()
     if (!hsChanged && !ssChanged && entries.length === 0 && committedEntries.length === 0 && this.msgs.length === 0 &&
-      this.extMsgs.length === 0 && this.readStates.length === 0 && !this.confChanged && this.installed === null) return null
+      this.extMsgs.length === 0 && this.readStates.length === 0 && !this.confChanged && this.installed === null && this.refused.length === 0) return null
     const rd: Ready = { entries, messages: this.msgs, extMessages: this.extMsgs, committedEntries }
     if (hsChanged) rd.hardState = hs
     if (ssChanged) rd.softState = ss
@@ -297,11 +299,13 @@ export class RaftNode {
     else if (this.role === 'candidate' && this.selfVotePending && entries.length === 0 && this.extMsgs.length === 0 && this.installed === null &&
       this.msgs.every(m => m.type === 'MsgVote' && m.term === hs.term)) rd.sendFirst = true
     if (this.readStates.length > 0) rd.readStates = this.readStates
+    if (this.refused.length > 0) rd.refusedProposals = this.refused
     if (this.confChanged) rd.config = this.members.state()
     if (this.installed !== null) rd.snapshot = this.installed
     this.msgs = []
     this.extMsgs = []
     this.readStates = []
+    this.refused = []
     this.confChanged = false
     this.installed = null
     this.prevHard = hs
@@ -677,9 +681,16 @@ export class RaftNode {
 
   private stepProp (m: AnyMessage): void {
     const entries = m.entries ?? []
+    if (m.reject === true) {
+      // Ours, refused: the driver proposes them again instead of waiting out their deadline.
+      for (const e of entries) this.refused.push(e.data)
+      return
+    }
     // Only the leader takes remote proposals: re-forwarding could loop while leadership moves.
     if (this.leader === null || entries.length === 0 || this.leader.transferee !== NONE) {
       this.stats.proposalsDropped++
+      // Sent back so the forwarder retries now; it learns the leader from the usual traffic.
+      if (entries.length > 0) this.send({ type: 'MsgProp', to: m.from, term: 0, reject: true, entries: entries.map(e => ({ index: 0, term: 0, data: e.data })) })
       return
     }
     // The forwarder answers its client once it applies them: it hears the commit at once.

@@ -131,7 +131,8 @@ export type AnyMessageType = MessageType | ExtMessageType
  *   was asked for by the leader (MsgTimeoutNow), so voters grant despite their leader lease
  * - MsgHeartbeat: commit = min(leader commit, follower's match); index = the leader's heartbeat
  *   round, echoed in MsgHeartbeatResp's index (ReadIndex counts those acknowledgements)
- * - MsgProp: entries carry only data/type; term is 0 (proposals are not tied to a term)
+ * - MsgProp: entries carry only data/type; term is 0 (proposals are not tied to a term). With
+ *   reject, the proposals come back from a node that did not take them (Ready.refusedProposals)
  * - MsgReadIndex: context = the reader's ctx; term is 0 (like MsgProp)
  * - MsgReadIndexResp: context = that ctx, index = the read index
  * - MsgTimeoutNow: campaign now (leadership transfer)
@@ -199,6 +200,12 @@ export interface Ready {
    * the driver does not know (it timed that read out, or restarted since) is ignored.
    */
   readStates?: ReadState[]
+  /**
+   * Proposals this node forwarded that the node it sent them to refused (it was handing
+   * leadership over, or no longer led): their data, as proposed. Nothing of them was appended;
+   * propose them again (the leader may have changed meanwhile).
+   */
+  refusedProposals?: Uint8Array[]
   /**
    * The configuration changed (a config entry was appended or truncated, or a snapshot
    * installed). It follows the log: persist it with this Ready's entries if the driver keeps it
