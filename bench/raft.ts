@@ -884,10 +884,11 @@ function rollingSection (ours: Side, theirs: Side | undefined): string[] {
         `| ${name} | whole rolling restart | **${ms(r.gapMs)}** | **${hb(r.gapMs)}** | - | - |`,
         `| ${name} | steady, 1 s before | ${ms(r.steadyGapMs)} | ${hb(r.steadyGapMs)} | - | - |`
       ]
-  const worst = (r: Rolling): number => Math.max(...(r.rounds ?? [r.gapMs]))
-  const within = (r: Rolling): number => (r.rounds ?? [r.gapMs]).filter(g => g <= target).length
-  const verdict = (r: Rolling): string => worst(r) <= target ? 'within the target in every rolling restart' : `over the target of ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms) in ${(r.rounds ?? [r.gapMs]).length - within(r)} of ${(r.rounds ?? [r.gapMs]).length} rolling restarts`
-  const roundsOf = (r: Rolling | undefined): string => r == null ? '-' : `${(r.rounds ?? [r.gapMs]).map(g => ms(g)).join(', ')} ms (median ${ms(summary(r.rounds ?? [r.gapMs]).median)}, max ${ms(worst(r))})`
+  const gaps = (r: Rolling): number[] => r.rounds ?? [r.gapMs]
+  const worst = (r: Rolling): number => Math.max(...gaps(r))
+  const over = (r: Rolling): number => gaps(r).filter(g => g > target).length
+  const verdict = (r: Rolling): string => over(r) === 0 ? 'within the target in every rolling restart' : `over the target of ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms) in ${over(r)} of ${gaps(r).length} rolling restarts`
+  const roundsOf = (r: Rolling | undefined): string => r == null ? '-' : `${gaps(r).map(g => ms(g)).join(', ')} ms (median ${ms(summary(gaps(r)).median)}, max ${ms(worst(r))})`
   return [
     '',
     `Rolling restart under load: ${ROLL_IN_FLIGHT} writes in flight through a client that follows the leader (per-request timeout ${ROLL_TIMEOUT_MS} ms; after a failure it asks the live members who leads, swarmnet's \`GET /v1/leader\`, etcd's maintenance status, and retries there; swarmnet through \`SwarmnetClient\`, etcd through ${theirs?.client.startsWith('the `etcd3`') === true ? 'the `etcd3` gRPC client without its own retries' : 'its gateway'}). Each voter in turn, the current leader first while one is left, gets SIGTERM (in both systems a leader stopping gracefully first hands leadership over), is started again from its data dir on the same addresses and catches up (a follower that has applied what the leader had committed one 20 ms poll earlier); the next restart follows 0.5 s later. The gap is the longest interval between two consecutive acknowledged writes; a restart's gap is the longest one ending between its SIGTERM and the next restart's. Heartbeats of ${HEARTBEAT_MS} ms (swarmnet's; etcd's own is 100 ms); target: no gap over ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms):`,

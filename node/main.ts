@@ -15,7 +15,7 @@ const bundle = new URL('../swarmnet.mjs', import.meta.url)
 try {
   await import(bundle.href)
 } catch (err) {
-  const e = err as { code?: string, url?: string, message?: string }
+  const e = err as { code?: string, message?: string }
   // Only a missing bundle falls back; an error inside the CLI is the CLI's to report.
   if (e.code !== 'ERR_MODULE_NOT_FOUND' || e.message?.includes(bundle.pathname) !== true) throw err
   await import('./cli.js')

@@ -146,18 +146,6 @@ interface Pending {
 
 const PB_TO_STATE = new Map<string, HelloState>([[Hello.State.FORMING, 'forming'], [Hello.State.LOCKED, 'locked'], [Hello.State.MEMBER, 'member']])
 
-const utf8 = new TextDecoder()
-
-/** The rid of an encoded command (kv or coordination), if it has one. */
-function ridOf (data: Uint8Array): string | undefined {
-  try {
-    const v = JSON.parse(utf8.decode(data)) as { rid?: unknown } | null
-    return typeof v?.rid === 'string' ? v.rid : undefined
-  } catch {
-    return undefined
-  }
-}
-
 /** A durable log write slower than this is logged: it holds up everything the node sends. */
 const SLOW_WRITE_MS = 100
 
@@ -717,7 +705,7 @@ export class RaftService implements Startable {
    */
   private noteConfig (c: { voters: string[], learners: string[] }): void {
     for (const id of [...c.voters, ...c.learners]) this.known.add(id)
-    for (const id of this.transport.peers()) if (this.known.has(id) && id !== this.self) this.transport.warm(id)
+    for (const id of this.transport.peers()) if (this.known.has(id)) this.transport.warm(id)
   }
 
   private onFrame (from: string, frame: RaftFrame): void {
@@ -1286,7 +1274,7 @@ export class RaftService implements Startable {
    */
   private retryRefused (datas: Uint8Array[]): void {
     for (const data of datas) {
-      const rid = ridOf(data)
+      const rid = decodeCommand(data)?.rid
       const p = rid === undefined ? undefined : this.pending.get(rid)
       if (p === undefined || !p.proposed || p.via === this.self) continue
       p.proposed = false

@@ -62,8 +62,10 @@ export class RaftTransport {
   filter: FrameFilter | null = null
   private readonly links = new Map<string, Link>()
   private readonly inbound = new Set<Stream>()
-  private readonly raftPeers = new Set<string>()
-  /** The connection each raft peer was last identified on: streams open on it, not through a dial. */
+  /**
+   * Connected peers that speak the protocol, each with the connection it was last identified on:
+   * streams open on it, not through a dial.
+   */
   private readonly conns = new Map<string, Connection>()
   private topologyId?: string
   private readonly controller = new AbortController()
@@ -77,7 +79,6 @@ export class RaftTransport {
    */
   private readonly onDisconnect = (e: CustomEvent<PeerId>): void => {
     const id = e.detail.toString()
-    this.raftPeers.delete(id)
     this.conns.delete(id)
     this.init.onPeer(id, false)
   }
@@ -91,10 +92,9 @@ export class RaftTransport {
     this.topologyId = await this.components.registrar.register(RAFT_PROTOCOL, {
       onConnect: (peer: PeerId, connection: Connection) => {
         const id = peer.toString()
+        const known = this.conns.has(id)
         this.conns.set(id, connection)
-        if (this.raftPeers.has(id)) return
-        this.raftPeers.add(id)
-        this.init.onPeer(id, true)
+        if (!known) this.init.onPeer(id, true)
       }
     })
   }
@@ -112,7 +112,6 @@ export class RaftTransport {
     for (const s of this.inbound) s.abort(new Error('raft stopping'))
     this.links.clear()
     this.inbound.clear()
-    this.raftPeers.clear()
     this.conns.clear()
   }
 
@@ -132,7 +131,7 @@ export class RaftTransport {
   }
 
   /** Connected peers known to speak the raft protocol. */
-  peers (): string[] { return [...this.raftPeers] }
+  peers (): string[] { return [...this.conns.keys()] }
 
   /** False when the frame was dropped (unreachable, backed up, filtered). */
   send (to: string, frame: RaftFrame): boolean {

@@ -9,8 +9,7 @@ import { RaftFrame, RaftMessage } from '../../protocols/raft/raft.pb.js'
 import { encodeFrames } from '../../protocols/direct/frames.js'
 import { KvConflictError, KvInputError, RaftUnavailableError } from '../../protocols/raft/errors.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createSwarmNode } from '../../node/swarm-node.js'
-import { startNode, startSwarm, testNodeOptions, waitFullyConnected, type TestSwarm } from '../harness/swarm.js'
+import { startNode, startSwarm, waitFullyConnected, type TestSwarm } from '../harness/swarm.js'
 import { tempDirs } from '../harness/temp.js'
 import { waitFor } from '../harness/wait.js'
 
@@ -121,8 +120,7 @@ describe('raft cluster (in-process)', function () {
     const boot = await startNode('memory', { role: 'bootstrap' })
     extra.push(boot)
     const member = async (key: Awaited<ReturnType<typeof generateKeyPair>>, dir: string): Promise<SwarmNode> => {
-      const n = await createSwarmNode({ ...await testNodeOptions('memory'), ...FAST, voters: 3, bootstrap: boot.addrs(), privateKey: key, inMemory: false, dataDir: dir })
-      await n.start()
+      const n = await startNode('memory', { ...FAST, voters: 3, bootstrap: boot.addrs(), privateKey: key, inMemory: false, dataDir: dir })
       extra.push(n)
       return n
     }

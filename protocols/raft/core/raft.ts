@@ -105,8 +105,6 @@ export class RaftNode {
   private prevHard: HardState
   private prevSoft: SoftState = { role: 'follower', leader: NONE }
   private outstanding: Ready | null = null
-  /** A candidate counts its own vote only once that vote is durable (advance of its Ready). */
-  private selfVotePending = false
   /** Data of proposals forwarded from here that came back refused (Ready.refusedProposals). */
   private refused: Uint8Array[] = []
 
@@ -296,7 +294,7 @@ export class RaftNode {
     // A candidate's vote requests need not wait for its own vote to be durable: it counts that
     // vote only in advance(). Anything else in the Ready (an append's answer, a vote granted
     // earlier) waits for the disk as always.
-    else if (this.role === 'candidate' && this.selfVotePending && entries.length === 0 && this.extMsgs.length === 0 && this.installed === null &&
+    else if (this.ownVoteUncounted() && entries.length === 0 && this.extMsgs.length === 0 && this.installed === null &&
       this.msgs.every(m => m.type === 'MsgVote' && m.term === hs.term)) rd.sendFirst = true
     if (this.readStates.length > 0) rd.readStates = this.readStates
     if (this.refused.length > 0) rd.refusedProposals = this.refused
@@ -339,10 +337,7 @@ export class RaftNode {
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1]
     if (lastApplied !== undefined) this.log.appliedTo(lastApplied.index)
     this.outstanding = null
-    if (this.selfVotePending && this.role === 'candidate' && rd.hardState?.term === this.term && rd.hardState.vote === this.id) {
-      this.selfVotePending = false
-      if (this.poll(this.id, true) === 'won') this.becomeLeader()
-    }
+    if (this.ownVoteUncounted() && rd.hardState?.term === this.term && rd.hardState.vote === this.id && this.poll(this.id, true) === 'won') this.becomeLeader()
     this.afterChange()
   }
 
@@ -410,7 +405,6 @@ export class RaftNode {
     this.heartbeatElapsed = 0
     this.randomizeTimeout()
     this.votes.clear()
-    this.selfVotePending = false
     this.leader = null
   }
 
@@ -503,7 +497,6 @@ export class RaftNode {
     }
     // A pre-vote changes nothing durable: it counts itself at once. A real vote counts itself
     // once persisted (advance), so the requests may leave while it is written (Ready.sendFirst).
-    this.selfVotePending = !pre
     if (pre && this.poll(this.id, true) === 'won') {
       this.campaign(false)
       return
@@ -514,6 +507,11 @@ export class RaftNode {
       if (transfer) m.transfer = true
       this.send(m)
     }
+  }
+
+  /** A candidate whose own vote is not durable yet: it counts that vote in advance(). */
+  private ownVoteUncounted (): boolean {
+    return this.role === 'candidate' && !this.votes.has(this.id)
   }
 
   private poll (from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
@@ -529,7 +527,7 @@ export class RaftNode {
     // Never leader before its own term and vote are durable, even on others' votes alone: a node
     // that led term T undurably could restart behind T, be elected in T again by the same voters
     // and write different entries under the same (index, term).
-    if (yes >= quorum) return this.selfVotePending ? 'pending' : 'won'
+    if (yes >= quorum) return this.ownVoteUncounted() ? 'pending' : 'won'
     if (no > this.members.voters.size - quorum) return 'lost'
     return 'pending'
   }
@@ -690,7 +688,7 @@ export class RaftNode {
     if (this.leader === null || entries.length === 0 || this.leader.transferee !== NONE) {
       this.stats.proposalsDropped++
       // Sent back so the forwarder retries now; it learns the leader from the usual traffic.
-      if (entries.length > 0) this.send({ type: 'MsgProp', to: m.from, term: 0, reject: true, entries: entries.map(e => ({ index: 0, term: 0, data: e.data })) })
+      if (entries.length > 0) this.send({ type: 'MsgProp', to: m.from, term: 0, reject: true, entries })
       return
     }
     // The forwarder answers its client once it applies them: it hears the commit at once.
