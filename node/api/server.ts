@@ -13,6 +13,7 @@ import { kvRoutes } from './kv.js'
 import { coordinationRoutes } from './coordination.js'
 import { raftAdminRoutes } from './raft.js'
 import { stateRoutes } from './state.js'
+import { precompiledValidators } from './validators.js'
 
 export interface ApiServer {
   url: string
@@ -63,8 +64,11 @@ function digest (s: string): Buffer {
   return createHash('sha256').update(s).digest()
 }
 
-/** Builds the fastify app without listening (tests use `inject`). */
-export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteRegistrar[] = []): FastifyInstance {
+/**
+ * Builds the fastify app without listening (tests use `inject`). `buildValidator`: how route
+ * schemas become validators (default: the ones compiled at build time, see validators.ts).
+ */
+export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteRegistrar[] = [], buildValidator = precompiledValidators()): FastifyInstance {
   // forceCloseConnections 'idle': on close, idle keep-alive connections go at once and requests in
   // flight finish (a write forwarded to a new leader still gets its answer); new requests get 503.
   // Event streams end in preClose hooks; whatever still runs after DRAIN_MS is cut (see close).
@@ -75,7 +79,8 @@ export function buildApi (node: SwarmNode, token?: string, extraRoutes: RouteReg
     logger: false,
     bodyLimit: 2 * 1024 * 1024,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, validateSchema: false } }
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, validateSchema: false } },
+    schemaController: { compilersFactory: { buildValidator } }
   })
   const expected = token != null ? digest(token) : undefined
 
