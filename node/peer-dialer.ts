@@ -46,6 +46,20 @@ export interface PeerDialerComponents {
   dht?: { routingTable?: { size: number } }
 }
 
+/** Peers connected at least once since start, the oldest forgotten past `capacity`. */
+export class SeenPeers {
+  private readonly ids = new Set<string>()
+  constructor (private readonly capacity = 4096) {}
+
+  /** True the first time `id` is seen (or again once it was forgotten). */
+  firstSight (id: string): boolean {
+    if (this.ids.has(id)) return false
+    if (this.ids.size >= this.capacity) this.ids.delete(this.ids.values().next().value as string)
+    this.ids.add(id)
+    return true
+  }
+}
+
 export class PeerDialer implements Startable {
   private readonly log: Logger
   private readonly pending = new Set<string>()
@@ -61,6 +75,7 @@ export class PeerDialer implements Startable {
   private lastConnected = 0
   private lookups = 0
   private readonly deferred = new Map<string, ReturnType<typeof setTimeout>>()
+  private readonly seen = new SeenPeers()
   private readonly deferMs: number
   private readonly walkTimeout: number
   private readonly onBootstrapFailure?: (addr: string, reason: string) => void
@@ -88,8 +103,11 @@ export class PeerDialer implements Startable {
     this.schedule(this.minWalk)
   }
 
-  // A new connection may bring news of more peers: walk soon again.
-  private readonly onConnect = (): void => {
+  // A connection to a peer never seen before may bring news of more peers: walk soon again. A
+  // known peer coming back (a restart) brings none, and fast walks on every member made every
+  // rolling restart cost the cluster DHT lookups just as the restarted member caught up.
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    if (!this.seen.firstSight(evt.detail.toString())) return
     if (this.walkInterval <= this.minWalk || this.controller == null) return
     this.walkInterval = this.minWalk
     if (this.timer != null && !this.walking) {
