@@ -97,6 +97,7 @@ export interface RaftComponents {
   registrar: Registrar
   connectionManager: ConnectionManager
   events: TransportComponents['events']
+  peerStore?: TransportComponents['peerStore']
   logger: ComponentLogger
 }
 
@@ -353,9 +354,32 @@ export class RaftService implements Startable {
   async handOver (): Promise<void> {
     if (this.handedOver || !this.running || this.soft.role !== 'leader' || (this.raft?.status().voters.length ?? 0) < 2 || this.handOverMs <= 0) return
     this.handedOver = true
-    await this.transferLeadership(undefined, this.handOverMs).then(
+    await this.transferLeadership(this.handOverTarget(), this.handOverMs).then(
       r => this.log?.info({ to: r.leader }, 'raft: handed leadership over before stopping'),
       (err: Error) => this.log?.warn({ err: err.message }, 'raft: could not hand leadership over before stopping'))
+  }
+
+  /**
+   * Whom a stopping leader hands over to: of the voters keeping up (replicating, within two
+   * appends of the log's end), the one connected longest, as etcd does. A member started moments
+   * ago is still warming up (lazy compilation, cold caches), and its first second as leader
+   * showed in rolling restarts as 100-200 ms write gaps. Undefined: the core picks the most up to date.
+   */
+  private handOverTarget (): string | undefined {
+    const st = this.raft?.status()
+    if (st?.progress === undefined) return undefined
+    let best: string | undefined
+    let bestMs = -1
+    for (const id of st.voters) {
+      const pr = st.progress[id]
+      const ms = this.transport.connectedMs(id)
+      if (id === this.self || pr === undefined || ms === undefined || pr.state !== 'replicate' || pr.match + 2 * this.maxEntriesPerAppend < st.lastIndex) continue
+      if (ms > bestMs) {
+        best = id
+        bestMs = ms
+      }
+    }
+    return best
   }
 
   async beforeStop (): Promise<void> {
@@ -675,6 +699,9 @@ export class RaftService implements Startable {
     this.waiting = null
     this.raft = this.buildCore(c)
     this.noteConfig(this.raft.status())
+    // Dial the other members now rather than wait to be found: after a restart, the leader's
+    // redials back off to 1 s, and every ms of that is more log to catch up on.
+    for (const id of this.known) if (id !== this.self) this.transport.warm(id)
     this.soft = { role: 'follower', leader: NONE }
     this.tickTimer = setInterval(() => {
       if (this.raft === null) return
