@@ -34,18 +34,30 @@ describe('raft core: leadership transfer', () => {
     for (const id of ['a', 'b', 'c']) assert.equal(c.node(id).status().leader, 'b')
   })
 
-  it('brings a lagging target up to date first, then tells it to campaign', () => {
+  it('tells a target whose appends are all sent to campaign at once, after them, not after their ack', () => {
+    const c = steady()
+    c.propose('a', 'x')
+    c.node('a').transferLeadership('b')
+    const out = c.drain('a').filter(timeoutNow)
+    assert.deepEqual(out.map(m => [m.to, m.index, m.logTerm]), [['b', 2, 1]], 'names the entry of x')
+    assert.equal(c.outbox.findIndex(m => m.type === 'MsgApp' && m.to === 'b' && m.entries?.length === 1) < c.outbox.findIndex(timeoutNow), true, 'queued behind the append of x')
+    c.deliver()
+    assert.equal(c.node('b').status().role, 'leader')
+    assert.equal(c.node('b').status().lastIndex, 3, 'its own empty entry after x')
+  })
+
+  it('a target that lost an append does not campaign until it holds everything, then does', () => {
     const c = steady()
     c.propose('a', 'x')
     c.deliver(m => m.to !== 'c' && m.from !== 'c')
-    c.drop()
+    c.drop() // the append of x to c is lost
     assert.equal(c.node('a').status().progress?.c?.match, 1)
     c.node('a').transferLeadership('c')
-    const out = c.drain('a')
-    assert.equal(out.filter(timeoutNow).length, 0, 'not before c holds everything')
-    assert.ok(out.some(m => m.type === 'MsgApp' && m.to === 'c'))
-    c.deliver(m => m.type === 'MsgApp' || m.type === 'MsgAppResp')
-    assert.deepEqual(c.outbox.filter(timeoutNow).map(m => m.to), ['c'])
+    c.drain('a')
+    c.deliverOne(timeoutNow)
+    assert.equal(c.node('c').stats.ignoredEarlyTimeoutNow, 1, 'c lacks x')
+    assert.equal(c.node('c').status().role, 'follower')
+    // The empty append sent with the order finds the hole; x follows, its ack, then the order again.
     c.deliver()
     assert.equal(c.node('c').status().role, 'leader')
     assert.deepEqual(c.node('c').status().lastIndex, 3, 'its own empty entry after x')

@@ -42,7 +42,8 @@ export class Leader {
   /** Leadership transfer in progress to this voter (NONE: none); proposals wait meanwhile. */
   transferee: NodeId = NONE
   private transferElapsed = 0
-  private timeoutNowSent = false
+  /** MsgTimeoutNow to the transferee: none yet, sent once all was sent, or once all was acknowledged. */
+  private timeoutNowSent: 'no' | 'early' | 'acked' = 'no'
   /** A MsgTimeoutNow went out this term: a voter may grant a vote despite its lease. */
   private leaseBroken = false
   private readonly mustSend = new Set<NodeId>()
@@ -310,10 +311,23 @@ export class Leader {
   startTransfer (to: NodeId): void {
     this.transferee = to
     this.transferElapsed = 0
-    this.timeoutNowSent = false
+    this.timeoutNowSent = 'no'
     const pr = this.prs.get(to)
     if (pr !== undefined && pr.match === this.ctx.log.lastIndex()) this.sendTimeoutNow()
-    else this.mustSend.add(to)
+    else if (pr !== undefined && this.allSent(pr)) this.sendTimeoutNow(to, true)
+    // An append too, even an empty one: a target that lost one answers it with a reject, and
+    // gets what it lacks without waiting for the next heartbeat.
+    if (pr?.match !== this.ctx.log.lastIndex()) this.mustSend.add(to)
+  }
+
+  /**
+   * Every entry is on its way to `pr`, in order (replicating, nothing left to send). MsgTimeoutNow
+   * then goes at once, after them on the same stream, instead of after their ack: one follower
+   * fsync and round trip off every handover. It names the leader's last entry, and a target that
+   * does not hold it (an append was lost) does not campaign; the ack of everything sends it again.
+   */
+  private allSent (pr: Progress): boolean {
+    return pr.state === 'replicate' && pr.next > this.ctx.log.lastIndex()
   }
 
   abortTransfer (): void {
@@ -321,14 +335,18 @@ export class Leader {
     this.transferElapsed = 0
   }
 
-  /** Tell a caught-up voter to campaign now; also used by a leader leaving the configuration. */
-  sendTimeoutNow (to = this.transferee): void {
+  /**
+   * Tell a caught-up voter to campaign now (`early`: its appends are sent, not yet acknowledged);
+   * also used by a leader leaving the configuration.
+   */
+  sendTimeoutNow (to = this.transferee, early = false): void {
     if (to === this.transferee) {
-      if (this.timeoutNowSent) return
-      this.timeoutNowSent = true
+      if (this.timeoutNowSent === 'acked' || (early && this.timeoutNowSent === 'early')) return
+      this.timeoutNowSent = early ? 'early' : 'acked'
     }
     this.leaseBroken = true
-    this.ctx.send({ type: 'MsgTimeoutNow', to, term: this.ctx.term })
+    const { log, term } = this.ctx
+    this.ctx.send({ type: 'MsgTimeoutNow', to, term, index: log.lastIndex(), logTerm: log.lastTerm() })
   }
 
   isCaughtUp (id: NodeId): boolean {
@@ -371,6 +389,7 @@ export class Leader {
       if (this.sendAppend(id, pr, force)) {
         while (pr.state === 'replicate' && this.sendAppend(id, pr, false)) { /* fill the pipeline */ }
       }
+      if (id === this.transferee && this.allSent(pr)) this.sendTimeoutNow(id, true)
       if (wanted !== undefined && pr.commitSent >= wanted) this.commitWanted.delete(id)
     }
     this.commitDue = false

@@ -64,6 +64,7 @@ export class RaftNode {
     ignoredStaleTerm: 0,
     ignoredVoteInLease: 0,
     ignoredLearnerVote: 0,
+    ignoredEarlyTimeoutNow: 0,
     proposalsDropped: 0,
     proposalsForwarded: 0,
     elections: 0,
@@ -668,9 +669,12 @@ export class RaftNode {
         else this.handleSnapshot(m)
         return
       case 'MsgTimeoutNow':
-        // Our leader hands over: campaign now, without pre-vote, votes passing leases.
-        if (this.promotable()) this.campaign(false, true)
-        else this.stats.ignoredLearnerVote++
+        // Our leader hands over: campaign now, without pre-vote, votes passing leases. Not
+        // without the leader's last entry (an append before this one was lost): the leader asks
+        // again once we acknowledge it. (Index 0: a sender that names none.)
+        if (!this.promotable()) this.stats.ignoredLearnerVote++
+        else if ((m.index ?? 0) > 0 && this.log.term(m.index ?? 0) !== m.logTerm) this.stats.ignoredEarlyTimeoutNow++
+        else this.campaign(false, true)
         return
       default:
         this.stats.ignoredStaleTerm++

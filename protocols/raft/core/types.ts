@@ -339,6 +339,8 @@ export interface RaftStats {
   ignoredVoteInLease: number
   /** Votes from nodes that are not voters here, and campaign orders to a node that cannot campaign. */
   ignoredLearnerVote: number
+  /** Campaign orders naming an entry this node does not hold (an append before it was lost). */
+  ignoredEarlyTimeoutNow: number
   proposalsDropped: number
   proposalsForwarded: number
   elections: number
