@@ -798,8 +798,10 @@ export class RaftService implements Startable {
   private async handleReady (raft: RaftNode, rd: Ready): Promise<void> {
     this.readyCounter.inc()
     if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot)
-    // A leader's appends go out while it fsyncs (the core counts its copy only after advance).
+    // A leader's appends go out while it fsyncs (the core counts its copy only after advance),
+    // and a candidate's vote requests.
     if (rd.sendFirst === true) this.sendAll(rd)
+    if (rd.firstMessages !== undefined) this.sentCounter.inc(this.sendMessages(rd.firstMessages))
     if (rd.config !== undefined) {
       this.noteConfig(rd.config)
       for (const w of [...this.memberWaits]) w()

@@ -65,7 +65,7 @@ export class Cluster {
         this.installed.set(id, [...(this.installed.get(id) ?? []), rd.snapshot])
         this.applied.set(id, [])
       }
-      out.push(...rd.messages, ...rd.extMessages)
+      out.push(...(rd.firstMessages ?? []), ...rd.messages, ...rd.extMessages)
       this.applied.get(id)?.push(...rd.committedEntries)
       this.reads.get(id)?.push(...(rd.readStates ?? []))
       if (rd.config !== undefined) this.configs.set(id, rd.config)

@@ -82,10 +82,14 @@ export class SimViolation extends Error {
   }
 }
 
+/** Chance that a delivered message waits for the node's next Ready instead of getting its own. */
+const BATCH_CHANCE = 0.25
+
 type SimEvent =
   | { kind: 'tick', node: SimNode }
   | { kind: 'deliver', msg: AnyMessage, snap?: Snapshot }
   | { kind: 'snapStatus', from: string, to: string }
+  | { kind: 'drive', node: SimNode }
   | { kind: 'client' }
   | { kind: 'fault' }
   | { kind: 'admin' }
@@ -122,6 +126,8 @@ class SimNode {
   initial: ConfState = { voters: [], learners: [] }
   /** The last Ready.config it persisted, or `initial`. */
   conf: ConfState = { voters: [], learners: [] }
+  /** A 'drive' event is queued: messages stepped meanwhile share its Ready. */
+  drivePending = false
   constructor (readonly id: string, readonly idx: number, readonly rng: Prng, readonly tickEvery: number) {}
 
   get base (): number { return this.snap?.meta.index ?? 0 }
@@ -253,6 +259,9 @@ class Sim {
         return
       }
       case 'deliver': return this.deliver(ev.msg, ev.snap)
+      case 'drive':
+        ev.node.drivePending = false
+        return this.drive(ev.node)
       case 'snapStatus': return this.snapshotFailed(ev.from, ev.to)
       case 'client':
         if (this.healed) return
@@ -289,7 +298,14 @@ class Sim {
     // The data arrived whole: the core may now learn of it.
     if (snap !== undefined) node.inbox.set(snap.meta.index, snap.data)
     node.raft.step(m)
-    this.drive(node)
+    // A busy driver steps every message of a network read before its next Ready: what they
+    // cause shares one Ready (entries and a campaign order, say), as it does in the service.
+    if (snap === undefined && this.rng.chance(BATCH_CHANCE)) {
+      if (!node.drivePending) {
+        node.drivePending = true
+        this.queue.push(this.now + this.rng.between(1, 3), { kind: 'drive', node })
+      }
+    } else this.drive(node)
     if (snap !== undefined) {
       // The sender's stream completes.
       const from = this.byId.get(m.from)
@@ -331,6 +347,16 @@ class Sim {
             this.counts.lost++
             this.trace(() => `lost in ${node.id}'s crash: ${fmtMsg(m)}`)
           }
+        }
+      }
+      // A candidate's vote requests that may go before the rest of its Ready: they do, and it
+      // may crash before its term, vote and entries are durable.
+      if (rd.firstMessages !== undefined) {
+        for (const m of rd.firstMessages) this.send(m)
+        if (!this.healed && this.rng.chance(risk)) {
+          this.trace(() => `crash ${node.id} (candidate, after sending its vote requests, before persisting)`)
+          this.crash(node)
+          return
         }
       }
       // A leader may send before persisting; its disk may still win the race.

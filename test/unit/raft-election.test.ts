@@ -255,14 +255,21 @@ describe('raft core: elections', () => {
     assert.equal(a.status().role, 'leader')
     assert.equal(a.status().term, 1)
 
-    // A Ready that also answers an append waits for the disk as always.
+    // A Ready that also answers an append (a transfer's campaign order arrives right behind
+    // the appends): the vote requests still go first, the answer waits for the disk as always.
     const b = new RaftNode(config('b', ['a', 'b', 'c'], { preVote: false }))
     b.step({ type: 'MsgApp', from: 'a', to: 'b', term: 1, index: 0, logTerm: 0, entries: [{ index: 1, term: 1, type: 'noop', data: new Uint8Array() }], commit: 0 })
     for (let i = 0; i < 10; i++) b.tick()
     const mixed = b.ready()
     assert.ok(mixed !== null)
-    assert.deepEqual(mixed.messages.map(m => m.type).sort(), ['MsgAppResp', 'MsgVote', 'MsgVote'])
     assert.equal(mixed.sendFirst, undefined)
+    assert.deepEqual(mixed.firstMessages?.map(m => [m.type, m.to, m.index, m.logTerm]), [['MsgVote', 'a', 1, 1], ['MsgVote', 'c', 1, 1]])
+    assert.deepEqual(mixed.messages.map(m => m.type), ['MsgAppResp'])
+    assert.equal(mixed.entries.length, 1)
+    b.step({ type: 'MsgVoteResp', from: 'c', to: 'b', term: 2 })
+    assert.equal(b.status().role, 'candidate', 'not before its own vote is durable')
+    b.advance(mixed)
+    assert.equal(b.status().role, 'leader')
   })
 
   it('learners never campaign and their votes never count for quorum', () => {

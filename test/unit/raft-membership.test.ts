@@ -40,7 +40,7 @@ describe('raft core: membership changes', () => {
     const cc = decodeConfEntry(rd?.entries[0]?.data ?? new Uint8Array())
     assert.deepEqual(cc, { op: 'add-learner', id: 'd', voters: ['a', 'b', 'c'], learners: ['d'] })
     if (rd !== null) {
-      c.outbox.push(...rd.messages, ...rd.extMessages)
+      c.outbox.push(...(rd.firstMessages ?? []), ...rd.messages, ...rd.extMessages)
       a.advance(rd)
     }
     c.add('d', { voters: ['a', 'b', 'c'], learners: ['d'] })

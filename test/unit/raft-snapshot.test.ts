@@ -56,7 +56,7 @@ describe('raft core: snapshots and compaction', () => {
     assert.deepEqual(rd?.committedEntries, [], 'the snapshot covers them')
     assert.deepEqual(rd?.messages.map(m => [m.type, m.index]), [['MsgAppResp', 4]])
     if (rd !== null) {
-      c.outbox.push(...rd.messages)
+      c.outbox.push(...(rd.firstMessages ?? []), ...rd.messages)
       c.node('c').advance(rd)
     }
     const st = c.node('c').status()

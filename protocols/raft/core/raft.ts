@@ -295,8 +295,16 @@ export class RaftNode {
     // A candidate's vote requests need not wait for its own vote to be durable: it counts that
     // vote only in advance(). Anything else in the Ready (an append's answer, a vote granted
     // earlier) waits for the disk as always.
-    else if (this.ownVoteUncounted() && entries.length === 0 && this.extMsgs.length === 0 && this.installed === null &&
-      this.msgs.every(m => m.type === 'MsgVote' && m.term === hs.term)) rd.sendFirst = true
+    else if (this.ownVoteUncounted() && this.installed === null) {
+      const isVote = (m: Message): boolean => m.type === 'MsgVote' && m.term === hs.term
+      if (entries.length === 0 && this.extMsgs.length === 0 && this.msgs.every(isVote)) rd.sendFirst = true
+      else if (this.msgs.some(isVote)) {
+        // Entries came in with the campaign order (a transfer's MsgTimeoutNow follows its
+        // appends): the vote requests still go first, their answers and the rest after the disk.
+        rd.firstMessages = this.msgs.filter(isVote)
+        rd.messages = this.msgs.filter(m => !isVote(m))
+      }
+    }
     if (this.readStates.length > 0) rd.readStates = this.readStates
     if (this.refused.length > 0) rd.refusedProposals = this.refused
     if (this.confChanged) rd.config = this.members.state()

@@ -195,6 +195,12 @@ export interface Ready {
    */
   sendFirst?: true
   /**
+   * A candidate's vote requests when its Ready holds more (entries, answers to appends): send
+   * these before persisting, the rest (`messages`, `extMessages`) after, as usual. Same reason as
+   * sendFirst: it counts its own vote only once advance() says its term and vote are durable.
+   */
+  firstMessages?: Message[]
+  /**
    * Reads confirmed linearizable (readIndex). For each, serve the read with ctx once the state
    * machine has applied `index` (possibly after applying this Ready's committedEntries). A ctx
    * the driver does not know (it timed that read out, or restarted since) is ignored.
