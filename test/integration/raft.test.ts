@@ -114,26 +114,38 @@ describe('raft cluster (in-process)', function () {
     for (const n of [a, b, c, d]) assert.deepEqual(n.raft.status().learners, [d.peerId.toString()])
   })
 
-  it('a restarted member opens raft streams to every other member at once, followers included', async () => {
-    // Followers never write to each other. Without streams opened ahead of need, the first vote
-    // or append after the next leader change waited for one to be negotiated (a handover's gap).
+  /**
+   * Three voters, each with a key and a data dir of its own: restart(i) stops member i, runs
+   * `meanwhile`, and starts it again as itself (nodes[i] is then the new instance).
+   */
+  async function restartableCluster (): Promise<{ nodes: SwarmNode[], restart: (i: number, meanwhile: () => Promise<void>) => Promise<void> }> {
     const boot = await startNode('memory', { role: 'bootstrap' })
     extra.push(boot)
-    const member = async (key: Awaited<ReturnType<typeof generateKeyPair>>, dir: string): Promise<SwarmNode> => {
-      const n = await startNode('memory', { ...FAST, voters: 3, bootstrap: boot.addrs(), privateKey: key, inMemory: false, dataDir: dir })
+    const keys = await Promise.all([0, 1, 2].map(async () => generateKeyPair('Ed25519')))
+    const dirs = keys.map(() => tmp())
+    const start = async (i: number): Promise<SwarmNode> => {
+      const n = await startNode('memory', { ...FAST, voters: 3, bootstrap: boot.addrs(), privateKey: keys[i], inMemory: false, dataDir: dirs[i] })
       extra.push(n)
       return n
     }
-    const keys = await Promise.all([0, 1, 2].map(async () => generateKeyPair('Ed25519')))
-    const dirs = keys.map(() => tmp())
-    const nodes = await Promise.all(keys.map(async (k, i) => member(k, dirs[i]!)))
+    const nodes = await Promise.all(keys.map(async (_k, i) => start(i)))
+    const restart = async (i: number, meanwhile: () => Promise<void>): Promise<void> => {
+      await nodes[i]!.stop()
+      extra.splice(extra.indexOf(nodes[i]!), 1)
+      await meanwhile()
+      nodes[i] = await start(i)
+    }
+    return { nodes, restart }
+  }
+
+  it('a restarted member opens raft streams to every other member at once, followers included', async () => {
+    // Followers never write to each other. Without streams opened ahead of need, the first vote
+    // or append after the next leader change waited for one to be negotiated (a handover's gap).
+    const { nodes, restart } = await restartableCluster()
     const leader = await waitOneLeader(nodes)
     await leader.kv.put('before', 1)
     const i = nodes.findIndex(n => n !== leader)
-    await nodes[i]!.stop()
-    extra.splice(extra.indexOf(nodes[i]!), 1)
-    await leader.kv.put('while-down', 2)
-    nodes[i] = await member(keys[i]!, dirs[i]!)
+    await restart(i, async () => { await leader.kv.put('while-down', 2) })
     await waitOneLeader(nodes)
     await waitFor(() => nodes[i]!.raft.status().appliedIndex >= leader.raft.status().commitIndex, { message: 'the restarted member to catch up' })
     await waitFor(() => nodes.every(x => nodes.every(y => x === y || raftStreamOpen(x, y))), {
@@ -145,24 +157,12 @@ describe('raft cluster (in-process)', function () {
     // A member started moments ago is still warming up; leading at once gave rolling restarts
     // their longest write gaps. Both followers are caught up, so the core alone would pick the
     // first voter in its list: the restarted one is chosen to be that one.
-    const boot = await startNode('memory', { role: 'bootstrap' })
-    extra.push(boot)
-    const member = async (key: Awaited<ReturnType<typeof generateKeyPair>>, dir: string): Promise<SwarmNode> => {
-      const n = await startNode('memory', { ...FAST, voters: 3, bootstrap: boot.addrs(), privateKey: key, inMemory: false, dataDir: dir })
-      extra.push(n)
-      return n
-    }
-    const keys = await Promise.all([0, 1, 2].map(async () => generateKeyPair('Ed25519')))
-    const dirs = keys.map(() => tmp())
-    const nodes = await Promise.all(keys.map(async (k, i) => member(k, dirs[i]!)))
+    const { nodes, restart } = await restartableCluster()
     const leader = await waitOneLeader(nodes)
     const firstFollower = leader.raft.status().voters.find(id => id !== leader.peerId.toString())
     const i = nodes.findIndex(n => n.peerId.toString() === firstFollower)
     const longest = nodes.find((n, j) => j !== i && n !== leader)!
-    await nodes[i]!.stop()
-    extra.splice(extra.indexOf(nodes[i]!), 1)
-    await leader.kv.put('while-down', 1)
-    nodes[i] = await member(keys[i]!, dirs[i]!)
+    await restart(i, async () => { await leader.kv.put('while-down', 1) })
     await waitFor(() => nodes[i]!.raft.status().appliedIndex >= leader.raft.status().commitIndex && nodes[i]!.raft.status().leader === leader.peerId.toString(), { message: 'the restarted member to catch up' })
     const before = leader.peerId.toString()
     await leader.stop()

@@ -314,10 +314,10 @@ export class Leader {
     this.timeoutNowSent = 'no'
     const pr = this.prs.get(to)
     if (pr !== undefined && pr.match === this.ctx.log.lastIndex()) this.sendTimeoutNow()
-    else if (pr !== undefined && this.allSent(pr)) this.sendTimeoutNow(to, true)
-    // An append too, even an empty one: a target that lost one answers it with a reject, and
-    // gets what it lacks without waiting for the next heartbeat.
-    if (pr?.match !== this.ctx.log.lastIndex()) this.mustSend.add(to)
+    // Not caught up: an append, even an empty one (a target that lost one answers it with a
+    // reject and gets what it lacks without waiting for the next heartbeat), and flush() sends
+    // the campaign order behind it once everything is on its way.
+    else this.mustSend.add(to)
   }
 
   /**
