@@ -140,6 +140,8 @@ interface Pending {
   proposed: boolean
   /** The leader it went to (this node when it led): if another takes over first, it may be lost. */
   via: string
+  /** Where this node appended it while leading: its fate is known once that index is applied. */
+  index?: number
   timer: ReturnType<typeof setTimeout>
   resolve: (r: { result: KvResult | CoordResult, index: number }) => void
   reject: (e: Error) => void
@@ -193,6 +195,8 @@ export class RaftService implements Startable {
   private readonly readyCounter: Counter
   private readonly appendedCounter: Counter
   private readonly sentCounter: Counter
+  private readonly replacedCounter: Counter
+  private reproposedCount = 0
   private readonly fsyncHistogram: Histogram
   private readonly counts = new Map<string, number>()
 
@@ -228,6 +232,8 @@ export class RaftService implements Startable {
   private readonly pending = new Map<string, Pending>()
   private readonly waitingForLeader = new Set<string>()
   private readonly retryNextTick = new Set<string>()
+  /** Log index -> rid of the pending proposals this node appended as leader. */
+  private readonly appendedAt = new Map<number, string>()
   private ridCounter = 0
   private readonly ridPrefix = randomBytes(6).toString('hex')
   /** Learners asked to join through this node (leader): answered once their entry applies. */
@@ -296,6 +302,7 @@ export class RaftService implements Startable {
     this.readyCounter = new Counter({ name: 'swarmnet_raft_ready_total', help: 'Batches of Raft work handled (each: at most one durable write, then sends and applies)', registers })
     this.appendedCounter = new Counter({ name: 'swarmnet_raft_entries_persisted_total', help: 'Log entries written to durable storage', registers })
     this.sentCounter = new Counter({ name: 'swarmnet_raft_messages_sent_total', help: 'Raft messages handed to the transport', registers })
+    this.replacedCounter = new Counter({ name: 'swarmnet_raft_proposals_reproposed_total', help: 'Proposals this node appended as leader that a later leader replaced before they committed, proposed again', registers })
     this.fsyncHistogram = new Histogram({ name: 'swarmnet_raft_fsync_seconds', help: 'Duration of fsync\'d Raft log writes', buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5], registers })
     this.transport = new RaftTransport(components, {
       maxFrameBytes: init.maxFrameBytes ?? 32 * 1024 * 1024,
@@ -463,6 +470,11 @@ export class RaftService implements Startable {
     let n = 0
     for (const v of this.counts.values()) n += v
     return n
+  }
+
+  /** Proposals appended here as leader, replaced by a later leader, and proposed again. */
+  reproposed (): number {
+    return this.reproposedCount
   }
 
   /** The core's counters of odd messages it ignored. */
@@ -909,6 +921,11 @@ export class RaftService implements Startable {
     this.coordState = machines.coord
     this.applied = index
     this.snapshotIndex = index
+    // Whether what this node appended up to there was applied is in the snapshot, not knowable here.
+    for (const [i, rid] of [...this.appendedAt]) {
+      const p = i <= index ? this.pending.get(rid) : undefined
+      if (p !== undefined) this.settle(p, new RaftUnavailableError('a snapshot from the leader replaced this node\'s log before the write was seen to commit; it may have been applied', true))
+    }
   }
 
   private sendMessages (messages: Message[]): number {
@@ -960,12 +977,14 @@ export class RaftService implements Startable {
       const heard = prev.leader !== NONE && prev.leader !== this.self ? this.lastHeard.get(prev.leader) : undefined
       this.log?.info({ from: prev.role, to: ss.role, term: this.raft?.status().term, leaderSilentMs: heard === undefined ? null : Math.round(performance.now() - heard) }, 'raft: role changed')
     }
-    // A new leader that is not the one a proposal went to: it may have been lost with the old
-    // one (a forwarded proposal is not acknowledged), so answer now rather than at the
-    // deadline; the caller learns it may still be applied and can retry at once.
+    // A new leader that is not the one a proposal went to: a forwarded one may have been lost
+    // with the old leader (a forwarded proposal is not acknowledged), so answer now rather than
+    // at the deadline; the caller learns it may still be applied and can retry at once. What this
+    // node appended itself waits: applying its index tells whether it survived (a handover keeps
+    // every entry), see settleAppended().
     if (ss.leader !== NONE && ss.leader !== prev.leader) {
       for (const p of [...this.pending.values()]) {
-        if (p.proposed && p.via !== ss.leader) this.settle(p, new RaftUnavailableError(`the leader changed before this write committed; it may still be applied`, true))
+        if (p.proposed && p.via !== ss.leader && p.index === undefined) this.settle(p, new RaftUnavailableError(`the leader changed before this write committed; it may still be applied`, true))
       }
     }
     if (ss.role === 'leader' && prev.role !== 'leader') {
@@ -994,6 +1013,7 @@ export class RaftService implements Startable {
       // Already in the snapshot the state machines were restored from.
       if (e.index <= this.applied) continue
       this.applied = e.index
+      if (this.appendedAt.size > 0) this.settleAppended(e)
       if (e.type === 'config') { this.appliedConfig(e); continue }
       if (e.type !== undefined && e.type !== 'normal') continue
       const cmd = decodeCommand(e.data)
@@ -1007,6 +1027,25 @@ export class RaftService implements Startable {
       const p = this.pending.get(cmd.rid)
       if (p !== undefined) this.settle(p, { result, index: e.index })
     }
+  }
+
+  /**
+   * A proposal this node appended while it led, at the index of committed entry `e`: if `e` is
+   * another entry, a later leader replaced it and it was never applied, anywhere. It goes again
+   * (a new index, the same rid): nothing acknowledged is lost, nothing is applied twice.
+   */
+  private settleAppended (e: Entry): void {
+    const rid = this.appendedAt.get(e.index)
+    if (rid === undefined) return
+    this.appendedAt.delete(e.index)
+    const p = this.pending.get(rid)
+    if (p === undefined || (e.type !== 'config' && decodeCommand(e.data)?.rid === rid)) return
+    p.index = undefined
+    p.proposed = false
+    p.via = NONE
+    this.replacedCounter.inc()
+    this.reproposedCount++
+    this.propose(p)
   }
 
   /** A committed membership change: answer a joiner it added, note our own removal. */
@@ -1292,7 +1331,13 @@ export class RaftService implements Startable {
       return
     }
     p.proposed = true
-    p.via = r.status === 'accepted' ? this.self : r.to
+    if (r.status === 'accepted') {
+      p.via = this.self
+      p.index = r.index
+      this.appendedAt.set(r.index, p.rid)
+    } else {
+      p.via = r.to
+    }
     this.scheduleLoop()
   }
 
@@ -1315,6 +1360,7 @@ export class RaftService implements Startable {
   private settle (p: Pending, outcome: { result: KvResult | CoordResult, index: number } | Error): void {
     if (!this.pending.delete(p.rid)) return
     clearTimeout(p.timer)
+    if (p.index !== undefined) this.appendedAt.delete(p.index)
     this.waitingForLeader.delete(p.rid)
     this.retryNextTick.delete(p.rid)
     if (outcome instanceof Error) p.reject(outcome)

@@ -172,6 +172,48 @@ describe('raft cluster (in-process)', function () {
     assert.equal(longest.raft.status().role, 'leader')
   })
 
+  it('writes the leader appended but had not committed when it handed over are answered once the new leader commits them', async () => {
+    // With one follower down, every commit needs the transferee's ack, and its vote request goes
+    // out before that ack: the old leader always steps down with these writes uncommitted.
+    const { nodes } = await restartableCluster()
+    const leader = await waitOneLeader(nodes)
+    await leader.kv.put('before', 0)
+    const [down, target] = nodes.filter(n => n !== leader) as [SwarmNode, SwarmNode]
+    await down.stop()
+    extra.splice(extra.indexOf(down), 1)
+    const writes = Array.from({ length: 50 }, async (_x, i) => await leader.kv.put(`w${i}`, i, { timeoutMs: 10_000 }))
+    const moved = await leader.raft.transferLeadership(target.peerId.toString(), 5000)
+    assert.equal(moved.leader, target.peerId.toString())
+    const outcomes = await Promise.allSettled(writes)
+    const failed = outcomes.flatMap(o => o.status === 'rejected' ? [String(o.reason)] : [])
+    assert.deepEqual(failed, [], 'no write failed')
+    // A key's version is the index of the write that set it: each was applied once, where acknowledged.
+    const acked = await Promise.all(writes)
+    for (let i = 0; i < 50; i++) assert.equal((await target.kv.get(`w${i}`))?.version, acked[i]!.index)
+    assert.equal(leader.raft.reproposed(), 0)
+  })
+
+  it('a write a cut-off leader appended, which the next leader replaced, is proposed again and applied once', async () => {
+    const { nodes } = await restartableCluster()
+    const old = await waitOneLeader(nodes)
+    await old.kv.put('before', 0)
+    const others = nodes.filter(n => n !== old)
+    partition(nodes, [old])
+    // Appended at the old leader's next index, which can never commit there.
+    const lost = old.kv.put('again', 1, { timeoutMs: 20_000 })
+    const index = old.raft.status().commitIndex + 1
+    const next = await waitOneLeader(others)
+    // The new leader's own entries fill that index and more.
+    for (let i = 0; i < 5; i++) await next.kv.put(`n${i}`, i)
+    heal(nodes)
+    const put = await lost
+    assert.ok(put.index > index, `applied at ${put.index}, after the replaced index ${index}`)
+    assert.equal(old.raft.reproposed(), 1)
+    // A key's version is the index of the write that set it: applied once, where acknowledged.
+    await waitFor(() => nodes.every(n => n.raft.status().appliedIndex >= put.index), { message: 'every node to apply it' })
+    for (const n of nodes) assert.equal((await n.kv.get('again', { consistency: 'stale' }))?.version, put.index)
+  })
+
   it('POST /v1/kv runs independent operations with one result each; the HTTP client shares requests between concurrent calls', async () => {
     swarm = await startSwarm({ members: 3, node: { ...FAST, voters: 3 } })
     await waitFullyConnected(swarm.all)

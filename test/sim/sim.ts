@@ -60,6 +60,8 @@ export interface SimCounts {
   preVoteYields: number
   /** Followers told their leader's connection closed (RaftStats.leaderLost), after a crash or as a false alarm. */
   leaderLost: number
+  /** Proposals a transfer's target held while it campaigned (RaftStats.proposalsQueued). */
+  proposalsQueued: number
 }
 
 export interface SimResult {
@@ -152,7 +154,7 @@ class Sim {
   private readonly learnerIds: string[] = []
   private readonly counts: SimCounts = {
     sent: 0, delivered: 0, lost: 0, duplicated: 0, proposals: 0, accepted: 0, forwarded: 0, dropped: 0, crashes: 0, restarts: 0, partitions: 0,
-    reads: 0, readsServed: 0, transfers: 0, confChanges: 0, confRefused: 0, compactions: 0, snapshotsSent: 0, snapshotsInstalled: 0, preVoteYields: 0, leaderLost: 0
+    reads: 0, readsServed: 0, transfers: 0, confChanges: 0, confRefused: 0, compactions: 0, snapshotsSent: 0, snapshotsInstalled: 0, preVoteYields: 0, leaderLost: 0, proposalsQueued: 0
   }
 
   private now = 0
@@ -678,6 +680,7 @@ class Sim {
   private tally (raft: RaftNode | null): void {
     this.counts.preVoteYields += raft?.stats.preVoteYields ?? 0
     this.counts.leaderLost += raft?.stats.leaderLost ?? 0
+    this.counts.proposalsQueued += raft?.stats.proposalsQueued ?? 0
   }
 
   /** Everything not durable is lost: the core, in-flight work, the state machine. */

@@ -63,14 +63,23 @@ describe('raft core: leadership transfer', () => {
     assert.deepEqual(c.node('c').status().lastIndex, 3, 'its own empty entry after x')
   })
 
-  it('drops proposals meanwhile, local and forwarded, and refuses membership changes', () => {
-    const c = steady()
+  it('drops proposals until the target is told to campaign, refuses forwarded ones and membership changes', () => {
+    // b never answered a: its progress is a paused probe, so x is not on its way to b and the
+    // campaign order waits for b to catch up.
+    const c = new Cluster(['a', 'b', 'c'])
+    c.tick('a', 10)
+    c.deliver(m => m.to !== 'b' && m.from !== 'b')
+    c.drop()
+    assert.equal(c.node('a').status().role, 'leader')
+    c.propose('a', 'x')
+    c.deliver(m => m.to !== 'b' && m.from !== 'b')
+    c.drop()
     c.node('a').transferLeadership('b')
-    c.drain('a')
+    assert.equal(c.drain('a').filter(timeoutNow).length, 0, 'b lacks entries not yet sent')
     c.drop()
     assert.deepEqual(c.node('a').propose(enc('late')), { status: 'dropped', reason: 'transferring' })
     c.node('a').step({ type: 'MsgProp', from: 'c', to: 'a', term: 0, entries: [{ term: 0, index: 0, data: enc('fwd') }] })
-    assert.equal(c.node('a').status().lastIndex, 1, 'nothing appended')
+    assert.equal(c.node('a').status().lastIndex, 2, 'nothing appended')
     assert.deepEqual(c.node('a').proposeConfChange({ op: 'remove', id: 'c' }), { status: 'refused', reason: 'transferring' })
     // The forwarded one goes back to its forwarder, which proposes it again instead of waiting
     // out its deadline.
@@ -80,6 +89,38 @@ describe('raft core: leadership transfer', () => {
     const rd = c.node('c').ready()
     assert.deepEqual(rd?.refusedProposals?.map(d => new TextDecoder().decode(d)), ['fwd'])
     assert.equal(c.node('c').stats.proposalsDropped, 0)
+  })
+
+  it('hands proposals made once the target is told to campaign on to it: its first append carries them, and the old leader learns their commit', () => {
+    const c = steady()
+    c.node('a').transferLeadership('b')
+    assert.deepEqual(c.node('a').propose(enc('p1')), { status: 'forwarded', to: 'b' })
+    const out = c.drain('a')
+    assert.ok(out.findIndex(timeoutNow) < out.findIndex(m => m.type === 'MsgProp' && m.to === 'b'), 'behind the campaign order')
+    c.deliverOne(timeoutNow)
+    c.deliverOne(m => m.type === 'MsgProp' && m.to === 'b')
+    assert.equal(c.node('b').status().role, 'candidate')
+    assert.equal(c.node('b').stats.proposalsQueued, 1)
+    c.deliver()
+    assert.equal(c.node('b').status().role, 'leader')
+    const firstAppend = c.applied.get('b')!.filter(e => e.term === 2).map(e => new TextDecoder().decode(e.data))
+    assert.deepEqual(firstAppend, ['', 'p1'], 'its empty entry, then p1')
+    assert.deepEqual(c.applied.get('a')!.map(e => new TextDecoder().decode(e.data)).slice(-1), ['p1'], 'a heard the commit without waiting for a heartbeat')
+  })
+
+  it('a target that does not win sends what it held back to the leader that handed it on', () => {
+    const c = steady()
+    c.node('a').transferLeadership('b')
+    c.node('a').propose(enc('p1'))
+    c.drain('a')
+    c.deliverOne(timeoutNow)
+    c.deliverOne(m => m.type === 'MsgProp' && m.to === 'b')
+    c.drop() // its vote requests
+    c.tick('b', 20) // campaigns again, on its own: no longer by the transfer
+    const back = c.outbox.filter(m => m.type === 'MsgProp' && m.from === 'b')
+    assert.deepEqual(back.map(m => [m.to, m.reject, m.entries?.map(e => new TextDecoder().decode(e.data))]), [['a', true, ['p1']]])
+    c.node('a').step(back[0]!)
+    assert.deepEqual(c.node('a').ready()?.refusedProposals?.map(d => new TextDecoder().decode(d)), ['p1'])
   })
 
   it('is abandoned after an election timeout when the target does not take over', () => {

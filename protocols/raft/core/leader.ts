@@ -330,6 +330,11 @@ export class Leader {
     return pr.state === 'replicate' && pr.next > this.ctx.log.lastIndex()
   }
 
+  /** A transfer is under way and its target has been told to campaign. */
+  campaignOrdered (): boolean {
+    return this.transferee !== NONE && this.timeoutNowSent !== 'no'
+  }
+
   abortTransfer (): void {
     this.transferee = NONE
     this.transferElapsed = 0

@@ -10,12 +10,15 @@ import { changeConf, encodeConfEntry, Membership } from './membership.js'
 import { sanitize } from './validate.js'
 import { NONE } from './types.js'
 import type {
-  AnyMessage, AnyMessageType, ConfChange, ConfChangeResult, ConfState, ExtMessage, HardState, Message,
+  AnyMessage, AnyMessageType, ConfChange, ConfChangeResult, ConfState, Entry, ExtMessage, HardState, Message,
   MessageType, NodeId, ProposeResult, RaftConfig, RaftStats, ReadIndexResult, ReadState, Ready,
   RestoredState, Role, SnapshotMeta, SoftState, TransferResult
 } from './types.js'
 
 const EMPTY = new Uint8Array(0)
+/** Bounds on what a transfer's target holds while it campaigns (entries, bytes). */
+const MAX_QUEUED = 4096
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024
 
 const EXT_TYPES = new Set<AnyMessageType>(['MsgReadIndex', 'MsgReadIndexResp', 'MsgTimeoutNow', 'MsgSnap'])
 /**
@@ -67,6 +70,7 @@ export class RaftNode {
     ignoredEarlyTimeoutNow: 0,
     proposalsDropped: 0,
     proposalsForwarded: 0,
+    proposalsQueued: 0,
     elections: 0,
     stepDowns: 0,
     preVoteYields: 0,
@@ -89,7 +93,7 @@ export class RaftNode {
   private leader: Leader | null = null
   private readonly votes = new Map<NodeId, boolean>()
   private msgs: Message[] = []
-  private extMsgs: ExtMessage[] = []
+  private extMsgs: Array<ExtMessage | Message> = []
   private readStates: ReadState[] = []
   /** A snapshot restored from a MsgSnap, for the next Ready. */
   private installed: SnapshotMeta | null = null
@@ -108,6 +112,10 @@ export class RaftNode {
   private outstanding: Ready | null = null
   /** Data of proposals forwarded from here that came back refused (Ready.refusedProposals). */
   private refused: Uint8Array[] = []
+  /** Candidate by a transfer only: proposals its leader handed on, appended if it wins. */
+  private queued: Array<{ from: NodeId, data: Uint8Array }> = []
+  private queuedBytes = 0
+  private transferCampaign = false
 
   constructor (config: RaftConfig, restored?: RestoredState) {
     checkConfig(config)
@@ -141,7 +149,15 @@ export class RaftNode {
 
   propose (data: Uint8Array): ProposeResult {
     if (this.leader !== null) {
-      if (this.leader.transferee !== NONE) {
+      const to = this.leader.transferee
+      if (to !== NONE && this.leader.campaignOrdered()) {
+        // Behind the campaign order on the same stream (extMessages go last): the target appends
+        // it with its first entry.
+        this.stats.proposalsForwarded++
+        this.extMsgs.push({ type: 'MsgProp', from: this.id, to, term: 0, entries: [{ term: 0, index: 0, data }] })
+        return { status: 'forwarded', to }
+      }
+      if (to !== NONE) {
         this.stats.proposalsDropped++
         return { status: 'dropped', reason: 'transferring' }
       }
@@ -180,9 +196,10 @@ export class RaftNode {
   }
 
   /**
-   * Hand leadership to `to`, or to the most up-to-date voter (thesis §3.10). Proposals are
-   * dropped ('transferring') meanwhile; the target is brought up to date, then told to campaign
-   * at once (MsgTimeoutNow), and its votes pass other voters' leases. The transfer ends when this
+   * Hand leadership to `to`, or to the most up-to-date voter (thesis §3.10). The target is
+   * brought up to date, then told to campaign at once (MsgTimeoutNow), and its votes pass other
+   * voters' leases. Proposals are dropped ('transferring') until that order is sent, then handed
+   * on behind it to the target, which appends them if it wins and sends them back if not. The transfer ends when this
    * node steps down, or is abandoned after an election timeout. Calling it again retargets.
    */
   transferLeadership (to?: NodeId): TransferResult {
@@ -405,6 +422,8 @@ export class RaftNode {
   }
 
   private reset (term: number): void {
+    this.transferCampaign = false
+    if (this.queued.length > 0) this.refuseQueued()
     if (term !== this.term) {
       this.term = term
       this.vote = NONE
@@ -429,6 +448,9 @@ export class RaftNode {
   }
 
   private becomeLeader (): void {
+    const queued = this.queued
+    this.queued = []
+    this.queuedBytes = 0
     this.reset(this.term)
     this.role = 'leader'
     this.lead = this.id
@@ -451,6 +473,22 @@ export class RaftNode {
     })
     // Entries of earlier terms commit only under an entry of this term (thesis §3.6.2).
     this.leader.append([{ data: EMPTY, type: 'noop' }])
+    // What the old leader handed on while this node campaigned: in the same first append.
+    for (const q of queued) this.leader.wantCommit(q.from, this.leader.append([{ data: q.data }]))
+  }
+
+  /** Back to the nodes that handed them on: they propose them again (Ready.refusedProposals). */
+  private refuseQueued (): void {
+    const byFrom = new Map<NodeId, Entry[]>()
+    for (const q of this.queued) {
+      let list = byFrom.get(q.from)
+      if (list === undefined) byFrom.set(q.from, list = [])
+      list.push({ term: 0, index: 0, data: q.data })
+    }
+    this.stats.proposalsDropped += this.queued.length
+    this.queued = []
+    this.queuedBytes = 0
+    for (const [to, entries] of byFrom) this.send({ type: 'MsgProp', to, term: 0, reject: true, entries })
   }
 
   // ---- timers -------------------------------------------------------------------------------
@@ -499,6 +537,7 @@ export class RaftNode {
     } else {
       this.reset(this.term + 1)
       this.role = 'candidate'
+      this.transferCampaign = transfer
       this.vote = this.id
       this.stats.elections++
       voteTerm = this.term
@@ -694,6 +733,17 @@ export class RaftNode {
     if (m.reject === true) {
       // Ours, refused: the driver proposes them again instead of waiting out their deadline.
       for (const e of entries) this.refused.push(e.data)
+      return
+    }
+    // A transfer's target, campaigning, holds what its leader handed on (bounded) until it knows
+    // whether it won: appended in its first entries, or sent back.
+    if (this.role === 'candidate' && this.transferCampaign && entries.length > 0 &&
+      this.queued.length + entries.length <= MAX_QUEUED && this.queuedBytes <= MAX_QUEUED_BYTES) {
+      this.stats.proposalsQueued += entries.length
+      for (const e of entries) {
+        this.queued.push({ from: m.from, data: e.data })
+        this.queuedBytes += e.data.length
+      }
       return
     }
     // Only the leader takes remote proposals: re-forwarding could loop while leadership moves.

@@ -10,7 +10,8 @@
  * - Reads: readIndex(ctx) with a ctx unique among the driver's reads in flight; every read gets
  *   a deadline, since one lost on the way (leader gone, message lost) is never reported.
  * - Transfers: transferLeadership(); softState shows the outcome; proposals made meanwhile come
- *   back 'dropped' with reason 'transferring' (retry them once a leader is known).
+ *   back 'dropped' with reason 'transferring' (retry them once a leader is known) until the
+ *   target is told to campaign, then 'forwarded' to it (answered once applied, as any forward).
  * - Membership: proposeConfChange() on the leader; the change is in force on each node from the
  *   Ready that carries its entry (Ready.config), and done once the entry shows up in
  *   committedEntries. RaftConfig.voters/learners stay the initial configuration at every
@@ -178,13 +179,15 @@ export interface Ready {
   messages: Message[]
   /**
    * Messages of the later types, under the same rules as `messages` (persist first unless
-   * sendFirst; the order between the two lists does not matter). A MsgSnap names a snapshot by
+   * sendFirst), sent after them: a transfer's MsgTimeoutNow then follows the appends it names,
+   * and the proposals (MsgProp) a leader hands on to its transfer target follow the MsgTimeoutNow.
+   * Another order is safe, only slower (the target refuses what comes too early). A MsgSnap names a snapshot by
    * its meta: the driver sends that snapshot's data with it, or a newer snapshot of its own, then
    * with the message's `snapshot` replaced by that one's meta; afterwards it calls
    * reportSnapshot(to, ...) with how the transfer went. On the receiving side the driver keeps
    * the data and calls step(MsgSnap) only once all of it has arrived.
    */
-  extMessages: ExtMessage[]
+  extMessages: Array<ExtMessage | Message>
   committedEntries: Entry[]
   /**
    * The messages may go out before `entries` and `hardState` are persisted (thesis §10.2.1): set
@@ -349,6 +352,8 @@ export interface RaftStats {
   ignoredEarlyTimeoutNow: number
   proposalsDropped: number
   proposalsForwarded: number
+  /** Proposals a transfer's target held while it campaigned. */
+  proposalsQueued: number
   elections: number
   stepDowns: number
   /** Pre-campaigns abandoned for a rival pre-candidate with a better log (or, logs equal, a smaller id). */
