@@ -230,6 +230,7 @@ export class SwarmNode {
     // A Raft leader hands over while its connections and API still work, then lets what it
     // forwarded to the new leader finish before the API closes.
     const raft = this.messaging?.raft
+    this.api?.stopping()
     if (raft != null) {
       await raft.handOver().catch(() => {})
       await raft.drain(DRAIN_MS)

@@ -17,6 +17,8 @@ import { precompiledValidators } from './validators.js'
 
 export interface ApiServer {
   url: string
+  /** From now on every answer closes its connection (the node is stopping; clients go elsewhere). */
+  stopping: () => void
   close: () => Promise<void>
 }
 
@@ -59,6 +61,8 @@ const statusSchema = {
 
 /** How long stopping the API waits for requests in flight before cutting their connections. */
 const DRAIN_MS = 2000
+/** Closing waits until no request has come for this long (at most DRAIN_MS), see close(). */
+const QUIET_MS = 40
 
 function digest (s: string): Buffer {
   return createHash('sha256').update(s).digest()
@@ -135,9 +139,26 @@ export async function startApi (node: SwarmNode, address: ApiAddress, token?: st
   }
   const bound = app.server.address() as AddressInfo
   const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
+  let lastRequest = 0
+  let draining = false
+  app.server.on('request', (_req, res) => {
+    lastRequest = performance.now()
+    // Node then ends the connection after this answer, cleanly: the client opens a new one.
+    if (draining && !res.headersSent) res.setHeader('connection', 'close')
+  })
   return {
     url: `http://${host}:${bound.port}`,
+    stopping: () => { draining = true },
     close: async () => {
+      draining = true
+      // Closing cuts idle keep-alive connections, and a request a busy client just sent on one,
+      // not yet read here, is cut with it: ECONNRESET, and the client cannot tell whether it ran.
+      // So wait until requests stop coming (clients follow x-swarmnet-leader or reconnect
+      // elsewhere; every answer meanwhile closed its connection), then close.
+      const quietBy = performance.now() + DRAIN_MS
+      while (performance.now() - lastRequest < QUIET_MS && performance.now() < quietBy) {
+        await new Promise(resolve => setTimeout(resolve, QUIET_MS / 4))
+      }
       const cut = setTimeout(() => { app.server.closeAllConnections() }, DRAIN_MS)
       try {
         await app.close()

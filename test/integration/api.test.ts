@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { buildApi } from '../../node/api/server.js'
+import http from 'node:http'
+import { buildApi, startApi } from '../../node/api/server.js'
 import type { SwarmNode } from '../../node/swarm-node.js'
 import { startNode } from '../harness/swarm.js'
 
@@ -26,6 +27,37 @@ describe('HTTP API', () => {
     assert.equal(metrics.statusCode, 200)
     assert.match(metrics.body, /swarmnet_connected_peers 0/)
     await app.close()
+  })
+
+  it('closing under a busy keep-alive client cuts no request: answers say connection: close, and idle connections go once requests stop', async () => {
+    // Each loop is a client that goes elsewhere once told the connection closes (as one that
+    // follows x-swarmnet-leader does). Cutting an idle keep-alive connection while such a client
+    // has just sent on it gives ECONNRESET, and the client cannot tell whether the request ran.
+    const api = await startApi(node, { host: '127.0.0.1', port: 0 })
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 })
+    const url = new URL('/health', api.url)
+    const errors: string[] = []
+    let served = 0
+    let toldToLeave = 0
+    const get = async (): Promise<boolean> => await new Promise(resolve => {
+      const req = http.get(url, { agent }, res => {
+        res.resume()
+        res.on('end', () => {
+          served++
+          const leave = res.headers.connection === 'close'
+          if (leave) toldToLeave++
+          resolve(!leave)
+        })
+      })
+      req.on('error', (err: NodeJS.ErrnoException) => { errors.push(err.code ?? err.message); resolve(false) })
+    })
+    const loops = Array.from({ length: 4 }, async () => { while (await get()); })
+    await new Promise<void>(resolve => { const check = (): void => { if (served >= 200) resolve(); else setImmediate(check) }; check() })
+    await api.close()
+    await Promise.all(loops)
+    agent.destroy()
+    assert.deepEqual(errors, [], 'no request failed')
+    assert.equal(toldToLeave, 4, 'every client was told to go elsewhere')
   })
 
   it('answers unknown routes with a JSON 404', async () => {
