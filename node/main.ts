@@ -7,6 +7,10 @@
  * build that only ran tsc) it loads the modules one by one: slower to start, same behaviour.
  */
 import module from 'node:module'
+import { isDaemon, resizeV8Pool } from './v8-pool.js'
+
+// A daemon sizes V8's worker pool to the host first (see v8-pool.ts).
+if (isDaemon(process.argv.slice(2))) resizeV8Pool()
 
 // Cached in the OS temp dir, keyed by content; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 module.enableCompileCache?.()

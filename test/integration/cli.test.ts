@@ -1,10 +1,11 @@
 import { strict as assert } from 'node:assert'
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCli, spawnCli, killAll, status, type CliProcess } from '../harness/cli.js'
 import { waitFor, withDeadline } from '../harness/wait.js'
+import { v8PoolSize } from '../../node/v8-pool.js'
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'swarmnet-cli-'))
 const local = (dir: string, ...extra: string[]): string[] =>
@@ -120,6 +121,19 @@ describe('swarmnet CLI', function () {
       p.proc.kill(signal)
       const { code } = await withDeadline(p.exit, 5000, `exit after ${signal}`)
       assert.equal(code, 0)
+    }
+  })
+
+  it('a daemon runs with V8\'s worker pool sized to the host, in the same process; SWARMNET_V8_POOL_SIZE overrides it', async function () {
+    if (process.platform !== 'linux' || typeof process.execve !== 'function') this.skip()
+    const expected = v8PoolSize({ cores: availableParallelism(), env: {}, execArgv: [] })
+    for (const [env, size] of [[{}, expected], [{ SWARMNET_V8_POOL_SIZE: '3' }, 3], [{ SWARMNET_V8_POOL_SIZE: '0' }, undefined]] as const) {
+      const p = spawnCli(['start', ...local(tmp())], { env })
+      await p.ready
+      const flags = readFileSync(`/proc/${p.proc.pid!}/cmdline`, 'utf8').split('\0').filter(a => a.startsWith('--v8-pool-size'))
+      assert.deepEqual(flags, size === undefined ? [] : [`--v8-pool-size=${size}`], JSON.stringify(env))
+      p.proc.kill('SIGTERM')
+      assert.equal((await withDeadline(p.exit, 5000, 'exit after SIGTERM')).code, 0)
     }
   })
 

@@ -1,0 +1,57 @@
+/**
+ * The size of V8's worker pool for a long-running swarmnet process. Node gives every process 4
+ * background threads (garbage collection, optimizing compilation) whatever the host. Several
+ * members on a small host oversubscribe its cores: a member that is starting compiles its whole
+ * program on those threads, and the members serving writes wait for CPU. On 2 cores this made
+ * a rolling restart's longest write gaps go over 2 heartbeats in about 1 restart in 6, against
+ * none in 40 with one thread each (docs/benchmarks.md). So a daemon sizes the pool to the host,
+ * as Go sizes GOMAXPROCS: one fewer than the cores, Node's 4 from 5 cores up.
+ */
+import os from 'node:os'
+
+/** Commands that run a node for long; the others are short-lived clients. */
+const DAEMONS = new Set(['start', 'bootstrap', 'local'])
+/** Node's own default. */
+const NODE_DEFAULT = 4
+const MAX = 64
+
+/** Whether `swarmnet <args>` runs a node (the command comes first: there are no global options but --help and --version). */
+export function isDaemon (args: string[]): boolean {
+  return args[0] !== undefined && DAEMONS.has(args[0])
+}
+
+/**
+ * The pool size to restart this process with, or undefined to keep what it has: a size already
+ * chosen (--v8-pool-size in its flags or NODE_OPTIONS), a big enough host, or
+ * SWARMNET_V8_POOL_SIZE=0. SWARMNET_V8_POOL_SIZE=N (1-64) picks the size.
+ */
+export function v8PoolSize (p: { cores: number, env: Record<string, string | undefined>, execArgv: string[] }): number | undefined {
+  const chosen = (flags: string): boolean => /(^|\s)--v8-pool-size(=|\s|$)/.test(flags)
+  if (p.execArgv.some(a => chosen(a)) || chosen(p.env.NODE_OPTIONS ?? '')) return undefined
+  const asked = p.env.SWARMNET_V8_POOL_SIZE
+  if (asked !== undefined && asked !== '') {
+    const n = Number(asked)
+    return Number.isInteger(n) && n >= 1 && n <= MAX ? n : undefined
+  }
+  const size = Math.max(1, Math.floor(p.cores) - 1)
+  return size < NODE_DEFAULT ? size : undefined
+}
+
+/**
+ * Replaces this process (same pid, stdio and environment; ~40 ms) by itself with V8's pool
+ * sized for this host, when that differs from what it has. Returns where it cannot (no
+ * process.execve: Windows, Node < 22.15), and the process goes on with Node's default.
+ */
+export function resizeV8Pool (): void {
+  const size = v8PoolSize({ cores: availableParallelismOf(), env: process.env, execArgv: process.execArgv })
+  if (size === undefined || typeof process.execve !== 'function' || process.platform === 'win32') return
+  try {
+    process.execve(process.execPath, [process.execPath, `--v8-pool-size=${size}`, ...process.execArgv, ...process.argv.slice(1)], process.env)
+  } catch {
+    // Not replaced: go on as this process.
+  }
+}
+
+function availableParallelismOf (): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
+}
