@@ -2,10 +2,10 @@
  * The size of V8's worker pool for a long-running swarmnet process. Node gives every process 4
  * background threads (garbage collection, optimizing compilation) whatever the host. Several
  * members on a small host oversubscribe its cores: a member that is starting compiles its whole
- * program on those threads, and the members serving writes wait for CPU. On 2 cores this made
- * a rolling restart's longest write gaps go over 2 heartbeats in about 1 restart in 6, against
- * none in 40 with one thread each (docs/benchmarks.md). So a daemon sizes the pool to the host,
- * as Go sizes GOMAXPROCS: one fewer than the cores, Node's 4 from 5 cores up.
+ * program on those threads, and the members serving writes wait for CPU. On 2 cores, rolling
+ * restarts had a write gap over 2 heartbeats in 9 of 48 with Node's default, 1 of 40 (by 1 ms)
+ * with one thread per process (docs/benchmarks.md). So a daemon sizes the pool to the host, as
+ * Go sizes GOMAXPROCS: one fewer than the cores, Node's 4 from 5 cores up.
  */
 import os from 'node:os'
 
