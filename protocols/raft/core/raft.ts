@@ -199,8 +199,9 @@ export class RaftNode {
    * Hand leadership to `to`, or to the most up-to-date voter (thesis §3.10). The target is
    * brought up to date, then told to campaign at once (MsgTimeoutNow), and its votes pass other
    * voters' leases. Proposals are dropped ('transferring') until that order is sent, then handed
-   * on behind it to the target, which appends them if it wins and sends them back if not. The transfer ends when this
-   * node steps down, or is abandoned after an election timeout. Calling it again retargets.
+   * on behind it to the target, which appends them if it wins and sends them back if not. The
+   * transfer ends when this node steps down, or is abandoned after an election timeout. Calling
+   * it again retargets.
    */
   transferLeadership (to?: NodeId): TransferResult {
     const leader = this.leader
