@@ -7,10 +7,19 @@
  * build that only ran tsc) it loads the modules one by one: slower to start, same behaviour.
  */
 import module from 'node:module'
-import { isDaemon, resizeV8Pool } from './v8-pool.js'
+import { isDaemon, resizeV8Pool, V8PoolSizeError } from './v8-pool.js'
 
 // A daemon sizes V8's worker pool to the host first (see v8-pool.ts).
-if (isDaemon(process.argv.slice(2))) resizeV8Pool()
+if (isDaemon(process.argv.slice(2))) {
+  try {
+    resizeV8Pool()
+  } catch (err) {
+    if (!(err instanceof V8PoolSizeError)) throw err
+    // A configuration error, reported like the others: one line, exit code 2.
+    process.stderr.write(`swarmnet: ${err.message}\n`)
+    process.exit(2)
+  }
+}
 
 // Cached in the OS temp dir, keyed by content; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 module.enableCompileCache?.()

@@ -20,18 +20,28 @@ export function isDaemon (args: string[]): boolean {
   return args[0] !== undefined && DAEMONS.has(args[0])
 }
 
+/** SWARMNET_V8_POOL_SIZE is not an integer from 0 to 64. */
+export class V8PoolSizeError extends Error {
+  constructor (value: string) {
+    super(`SWARMNET_V8_POOL_SIZE must be an integer from 0 (Node's default) to ${MAX}, got ${JSON.stringify(value)}`)
+    this.name = 'V8PoolSizeError'
+  }
+}
+
 /**
  * The pool size to restart this process with, or undefined to keep what it has: a size already
  * chosen (--v8-pool-size in its flags or NODE_OPTIONS), a big enough host, or
- * SWARMNET_V8_POOL_SIZE=0. SWARMNET_V8_POOL_SIZE=N (1-64) picks the size.
+ * SWARMNET_V8_POOL_SIZE=0. SWARMNET_V8_POOL_SIZE=N (1-64) picks the size; another value throws
+ * V8PoolSizeError.
  */
 export function v8PoolSize (p: { cores: number, env: Record<string, string | undefined>, execArgv: string[] }): number | undefined {
   const chosen = (flags: string): boolean => /(^|\s)--v8-pool-size(=|\s|$)/.test(flags)
   if (p.execArgv.some(a => chosen(a)) || chosen(p.env.NODE_OPTIONS ?? '')) return undefined
   const asked = p.env.SWARMNET_V8_POOL_SIZE
   if (asked !== undefined && asked !== '') {
-    const n = Number(asked)
-    return Number.isInteger(n) && n >= 1 && n <= MAX ? n : undefined
+    const n = /^\d{1,2}$/.test(asked.trim()) ? Number(asked.trim()) : NaN
+    if (!(n >= 0 && n <= MAX)) throw new V8PoolSizeError(asked)
+    return n === 0 ? undefined : n
   }
   const size = Math.max(1, Math.floor(p.cores) - 1)
   return size < NODE_DEFAULT ? size : undefined

@@ -135,6 +135,7 @@ describe('swarmnet CLI', function () {
       p.proc.kill('SIGTERM')
       assert.equal((await withDeadline(p.exit, 5000, 'exit after SIGTERM')).code, 0)
     }
+    await expectExit2(['start', ...local(tmp())], /^swarmnet: SWARMNET_V8_POOL_SIZE must be an integer from 0 .* got "lots"$/, { SWARMNET_V8_POOL_SIZE: 'lots' })
   })
 
   it('requires the API token when one is set', async () => {
