@@ -50,18 +50,15 @@ export function v8PoolSize (p: { cores: number, env: Record<string, string | und
 /**
  * Replaces this process (same pid, stdio and environment; ~40 ms) by itself with V8's pool
  * sized for this host, when that differs from what it has. Returns where it cannot (no
- * process.execve: Windows, Node < 22.15), and the process goes on with Node's default.
+ * process.execve before Node 22.15; refused on Windows), and the process goes on with Node's
+ * default.
  */
 export function resizeV8Pool (): void {
-  const size = v8PoolSize({ cores: availableParallelismOf(), env: process.env, execArgv: process.execArgv })
-  if (size === undefined || typeof process.execve !== 'function' || process.platform === 'win32') return
+  const size = v8PoolSize({ cores: os.availableParallelism(), env: process.env, execArgv: process.execArgv })
+  if (size === undefined || typeof process.execve !== 'function') return
   try {
     process.execve(process.execPath, [process.execPath, `--v8-pool-size=${size}`, ...process.execArgv, ...process.argv.slice(1)], process.env)
   } catch {
     // Not replaced: go on as this process.
   }
-}
-
-function availableParallelismOf (): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
 }

@@ -195,7 +195,7 @@ export class RaftService implements Startable {
   private readonly readyCounter: Counter
   private readonly appendedCounter: Counter
   private readonly sentCounter: Counter
-  private readonly replacedCounter: Counter
+  private readonly reproposedCounter: Counter
   private reproposedCount = 0
   private readonly fsyncHistogram: Histogram
   private readonly counts = new Map<string, number>()
@@ -302,7 +302,7 @@ export class RaftService implements Startable {
     this.readyCounter = new Counter({ name: 'swarmnet_raft_ready_total', help: 'Batches of Raft work handled (each: at most one durable write, then sends and applies)', registers })
     this.appendedCounter = new Counter({ name: 'swarmnet_raft_entries_persisted_total', help: 'Log entries written to durable storage', registers })
     this.sentCounter = new Counter({ name: 'swarmnet_raft_messages_sent_total', help: 'Raft messages handed to the transport', registers })
-    this.replacedCounter = new Counter({ name: 'swarmnet_raft_proposals_reproposed_total', help: 'Proposals this node appended as leader that a later leader replaced before they committed, proposed again', registers })
+    this.reproposedCounter = new Counter({ name: 'swarmnet_raft_proposals_reproposed_total', help: 'Proposals this node appended as leader that a later leader replaced before they committed, proposed again', registers })
     this.fsyncHistogram = new Histogram({ name: 'swarmnet_raft_fsync_seconds', help: 'Duration of fsync\'d Raft log writes', buckets: [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5], registers })
     this.transport = new RaftTransport(components, {
       maxFrameBytes: init.maxFrameBytes ?? 32 * 1024 * 1024,
@@ -1040,10 +1040,8 @@ export class RaftService implements Startable {
     this.appendedAt.delete(e.index)
     const p = this.pending.get(rid)
     if (p === undefined || (e.type !== 'config' && decodeCommand(e.data)?.rid === rid)) return
-    p.index = undefined
-    p.proposed = false
-    p.via = NONE
-    this.replacedCounter.inc()
+    this.withdraw(p)
+    this.reproposedCounter.inc()
     this.reproposedCount++
     this.propose(p)
   }
@@ -1351,10 +1349,16 @@ export class RaftService implements Startable {
       const rid = decodeCommand(data)?.rid
       const p = rid === undefined ? undefined : this.pending.get(rid)
       if (p === undefined || !p.proposed || p.via === this.self) continue
-      p.proposed = false
-      p.via = NONE
+      this.withdraw(p)
       this.retryNextTick.add(p.rid)
     }
+  }
+
+  /** `p` is known to be in no log: it is to be proposed again. */
+  private withdraw (p: Pending): void {
+    p.proposed = false
+    p.via = NONE
+    p.index = undefined
   }
 
   private settle (p: Pending, outcome: { result: KvResult | CoordResult, index: number } | Error): void {

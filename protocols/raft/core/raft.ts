@@ -151,10 +151,9 @@ export class RaftNode {
     if (this.leader !== null) {
       const to = this.leader.transferee
       if (to !== NONE && this.leader.campaignOrdered()) {
-        // Behind the campaign order on the same stream (extMessages go last): the target appends
-        // it with its first entry.
+        // Behind the campaign order on the same stream: the target appends it with its first entry.
         this.stats.proposalsForwarded++
-        this.extMsgs.push({ type: 'MsgProp', from: this.id, to, term: 0, entries: [{ term: 0, index: 0, data }] })
+        this.send({ type: 'MsgProp', to, term: 0, entries: [{ term: 0, index: 0, data }] }, true)
         return { status: 'forwarded', to }
       }
       if (to !== NONE) {
@@ -809,9 +808,10 @@ export class RaftNode {
     this.send({ type: 'MsgAppResp', to: m.from, term: this.term, index: this.log.committed })
   }
 
-  private send (m: Omit<AnyMessage, 'from'>): void {
+  /** `last`: into extMessages whatever its type, so it goes after every message of this Ready. */
+  private send (m: Omit<AnyMessage, 'from'>, last = false): void {
     const full = { ...m, from: this.id }
-    if (EXT_TYPES.has(m.type)) this.extMsgs.push(full as ExtMessage)
+    if (last || EXT_TYPES.has(m.type)) this.extMsgs.push(full as ExtMessage)
     else this.msgs.push(full as Message)
   }
 }
