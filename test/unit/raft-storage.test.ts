@@ -90,6 +90,32 @@ describe('raft storage', () => {
     })
   }
 
+  it('compactions delete every entry at or below the base, including those a crash left behind', async () => {
+    const path = dir()
+    const { db, s } = await level(path)
+    await s.load()
+    await s.append({ term: 1, vote: 'a', commit: 40 }, range(1, 40, 1))
+    await s.compact({ index: 10, term: 1, voters: ['a'], learners: [] })
+    // As if the process had crashed between writing the new base and deleting below it.
+    for (let i = 1; i <= 10; i++) await raw(db).put(entryKey(i), encodeEntry(entry(i, 1)))
+    const s2 = await reopen(path, db)
+    assert.deepEqual((await s2.load()).entries.map(e => e.index), range(11, 40, 1).map(e => e.index), 'the leftovers are not read back')
+    const keys = async (): Promise<number[]> => {
+      const out: number[] = []
+      for await (const k of dbs[dbs.length - 1]!.sublevel('raft', { keyEncoding: 'utf8' }).keys({ gte: 'e/', lt: 'e0' })) out.push(parseInt(k.slice(2), 16))
+      return out
+    }
+    // The first compaction of the new process deletes them; later ones each delete their stretch.
+    await s2.compact({ index: 20, term: 1, voters: ['a'], learners: [] })
+    assert.deepEqual(await keys(), range(21, 40, 1).map(e => e.index))
+    await s2.compact({ index: 30, term: 1, voters: ['a'], learners: [] })
+    assert.deepEqual(await keys(), range(31, 40, 1).map(e => e.index))
+    await s2.append(undefined, range(41, 45, 1))
+    await s2.installSnapshot({ index: 50, term: 2, voters: ['a'], learners: [] })
+    assert.deepEqual(await keys(), [])
+    assert.deepEqual((await (await reopen(path, dbs[dbs.length - 1]!)).load()).entries, [])
+  })
+
   it('recovers everything after a reopen, including entry types and large data', async () => {
     const path = dir()
     const { db, s } = await level(path)
