@@ -30,6 +30,12 @@ export interface PeerDialerInit {
   deferDialMs?: number
   /** Deadline of one DHT lookup in a walk. */
   walkTimeoutMs?: number
+  /**
+   * No DHT lookup of ours before this long after start (ms). For a node that rejoins with a peer
+   * store: it dials the peers it knows at once, and its lookups would land on the members just
+   * as they bring it up to date (see swarm-node.ts, REJOIN_QUIET_MS).
+   */
+  firstLookupAfterMs?: number
   /** Told when a bootstrap peer cannot be reached, so the operator hears of it. */
   onBootstrapFailure?: (addr: string, reason: string) => void
 }
@@ -78,6 +84,8 @@ export class PeerDialer implements Startable {
   private readonly seen = new SeenPeers()
   private readonly deferMs: number
   private readonly walkTimeout: number
+  private readonly firstLookupAfter: number
+  private lookupsFrom = 0
   private readonly onBootstrapFailure?: (addr: string, reason: string) => void
 
   constructor (private readonly components: PeerDialerComponents, init: PeerDialerInit = {}) {
@@ -90,6 +98,7 @@ export class PeerDialer implements Startable {
     this.walkInterval = this.minWalk
     this.deferMs = init.deferDialMs ?? 1000
     this.walkTimeout = init.walkTimeoutMs ?? 5000
+    this.firstLookupAfter = init.firstLookupAfterMs ?? 0
     this.onBootstrapFailure = init.onBootstrapFailure
   }
 
@@ -98,6 +107,7 @@ export class PeerDialer implements Startable {
   start (): void {
     if (this.controller != null) return
     this.controller = new AbortController()
+    this.lookupsFrom = Date.now() + this.firstLookupAfter
     this.components.events.addEventListener('peer:discovery', this.onDiscovery)
     this.components.events.addEventListener('peer:connect', this.onConnect)
     this.schedule(this.minWalk)
@@ -209,7 +219,7 @@ export class PeerDialer implements Startable {
         found += await this.dialKnown()
         // A DHT lookup is costly for everyone it asks, so only when the peer store had nothing
         // new: our own id (in a small swarm its closest peers are everyone), then a random key.
-        if (found === 0) {
+        if (found === 0 && Date.now() >= this.lookupsFrom) {
           const key = (this.lookups++ % 2 === 0) ? this.components.peerId.toMultihash().bytes : randomBytes(32)
           const query = AbortSignal.any([signal, AbortSignal.timeout(this.walkTimeout)])
           for await (const info of this.components.peerRouting.getClosestPeers(key, { signal: query })) {

@@ -19,6 +19,8 @@ import { mdns } from '@libp2p/mdns'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { LevelDatastore } from 'datastore-level'
+import { CachedDatastore } from './cached-datastore.js'
+import type { Datastore } from 'interface-datastore'
 import { ClassicLevel } from 'classic-level'
 import { MemoryDatastore } from 'datastore-core'
 import type { PrivateKey, PeerId, PeerDiscovery } from '@libp2p/interface'
@@ -366,6 +368,22 @@ function listenFailure (what: string, listen: string[], err: unknown): Error {
   return err as Error
 }
 
+/**
+ * A node that restarts with peers in its peer store dials them directly (raft its members, the
+ * dialer every peer it knows) and holds its DHT lookups (its own walks and the DHT's first
+ * self-query, both looking up its own id) this long, so they stay out of the second or two in
+ * which it catches up on the log. Startup bench, rejoin rows (2 cores): the restarted node's CPU
+ * from spawn to 4 s after ready 1,140 -> 1,035 ms, the bootstrap peer's in those 4 s 115 -> 80 ms.
+ */
+const REJOIN_QUIET_MS = 5000
+
+/** Whether the datastore holds peer records beyond one (ours, which libp2p may store too). */
+export async function knowsPeers (ds: Pick<Datastore, 'queryKeys'>): Promise<boolean> {
+  let n = 0
+  for await (const _ of ds.queryKeys({ prefix: '/peers/', limit: 2 })) n++
+  return n >= 2
+}
+
 /** Builds a node from its configuration; call `start()` to bring it up. */
 export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<SwarmNode> {
   lazyYamuxWindowUpdates()
@@ -398,9 +416,10 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
   const metrics = new SwarmMetrics({ processMetrics: false })
   const refusalLog = new RateLimitedLog(log, 60_000)
 
-  let datastore: LevelDatastore | MemoryDatastore
+  let datastore: CachedDatastore | MemoryDatastore
   let store: ClassicLevel<string, Uint8Array> | undefined
   let closeDatastore = async (): Promise<void> => {}
+  let rejoining = false
   if (inMemory) {
     datastore = new MemoryDatastore()
   } else {
@@ -408,8 +427,10 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
     const db = store
     // One LevelDB per node; each user (libp2p's peer store now, protocols later) gets a sublevel.
     const sub = db.sublevel<string, Uint8Array>('libp2p', { keyEncoding: 'utf8', valueEncoding: 'view' })
-    datastore = new LevelDatastore(sub as unknown as ConstructorParameters<typeof LevelDatastore>[0])
-    await datastore.open()
+    const level = new LevelDatastore(sub as unknown as ConstructorParameters<typeof LevelDatastore>[0])
+    await level.open()
+    datastore = new CachedDatastore(level)
+    rejoining = await knowsPeers(level)
     closeDatastore = async () => { await db.close() }
   }
 
@@ -423,7 +444,8 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
       protocol: DHT_PROTOCOL,
       clientMode: false,
       // Keep private and loopback addresses: swarms often live on one LAN or one host.
-      peerInfoMapper: passthroughMapper
+      peerInfoMapper: passthroughMapper,
+      ...(rejoining ? { initialQuerySelfInterval: REJOIN_QUIET_MS } : {})
     }),
     pubsub: gossipsub({
       // Members are trusted and often share a host: no IP-colocation penalty.
@@ -436,6 +458,7 @@ export async function createSwarmNode (options: SwarmNodeOptions = {}): Promise<
     dialer: peerDialer({
       maxPeers: options.maxPeers ?? 64,
       bootstrap: bootstrapList.map(a => multiaddr(a)),
+      firstLookupAfterMs: rejoining ? REJOIN_QUIET_MS : 0,
       onBootstrapFailure: (addr, reason) => {
         refusalLog.warn(`bootstrap:${addr}`, { bootstrap: addr, reason }, 'cannot reach a bootstrap peer; retrying')
       }
