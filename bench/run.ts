@@ -48,11 +48,11 @@ export const benchmarks: Record<string, Benchmark> = {
   startup: {
     title: 'Startup',
     about: 'Time from process spawn to the ready line, and until every node of a local swarm (one bootstrap peer plus N members on ' +
-      '127.0.0.1, TCP, `--log-level warn`, fresh data dirs) lists all the others in `/v1/status`. Source: `bench/startup.ts`.',
-    options: { sizes: { type: 'string' }, runs: { type: 'string' } },
-    usage: ['--sizes 5,20   member counts of the local swarms (default 5,20)', '--runs 3       runs per measurement (default 3)'],
+      '127.0.0.1, TCP, `--log-level warn`, fresh data dirs) lists all the others in `/v1/status`; and the CPU one member\'s restart costs the others. Source: `bench/startup.ts`, `bench/rejoin.ts`.',
+    options: { sizes: { type: 'string' }, runs: { type: 'string' }, 'rejoin-restarts': { type: 'string' } },
+    usage: ['--sizes 5,20   member counts of the local swarms (default 5,20)', '--runs 3       runs per measurement (default 3)', '--rejoin-restarts 6 member restarts in the rejoin measurement (0: skip)'],
     run: async (values) => {
-      const result = await runStartup(parseStartupOptions(values as { sizes?: string, runs?: string }))
+      const result = await runStartup(parseStartupOptions(values as { sizes?: string, runs?: string, 'rejoin-restarts'?: string }))
       const { markdown, ...data } = result
       return { markdown, data }
     },

@@ -7,25 +7,25 @@
  * It spawns the processes itself instead of running `swarmnet local`, so each process gets its
  * own spawn timestamp and the launcher's own startup is not in the figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
+import { CLI, cleanEnv, cleanup, launch, makeTempDir, nodeArgs, removeTempDir, stats, stopAll, type Proc, type Stats } from './procs.js'
+import { measureRejoin, type RejoinResult } from './rejoin.js'
 
-export const CLI = fileURLToPath(new URL('../node/main.js', import.meta.url))
+export { CLI, cleanup, stats, type Stats }
+
 
 export interface StartupOptions {
   /** Member counts; each swarm also has one bootstrap peer. */
   sizes: number[]
   runs: number
+  /** Member restarts in the rejoin measurement (0: skip it). */
+  rejoinRestarts: number
   /** Print progress to stderr. */
   verbose?: boolean
 }
 
-export interface Stats { n: number, median: number, min: number, max: number }
 
 export interface SwarmRun {
   /** Spawn to ready line, per process, bootstrap first. */
@@ -55,116 +55,12 @@ export interface StartupResult {
   options: StartupOptions
   single: SingleResult[]
   swarms: SwarmResult[]
+  rejoin?: RejoinResult
   markdown: string
 }
 
-const READY_DEADLINE_MS = 60_000
 const CONNECT_DEADLINE_MS = 60_000
 const POLL_INTERVAL_MS = 100
-const STOP_DEADLINE_MS = 6_000
-
-interface ReadyLine { event: 'ready', peerId: string, name: string, addrs: string[], api: string | null }
-
-interface Proc {
-  name: string
-  proc: ChildProcess
-  spawnedAt: number
-  /** Resolves with the ready line and the ms since spawn at which it arrived. */
-  ready: Promise<{ line: ReadyLine, ms: number }>
-  exited: Promise<number | null>
-  stderr: () => string
-}
-
-// Everything we started, so an error or Ctrl-C anywhere still stops it all.
-const live = new Set<Proc>()
-const tempDirs = new Set<string>()
-
-function cleanEnv (): NodeJS.ProcessEnv {
-  // SWARMNET_* settings in the caller's environment would change what is measured.
-  const env = { ...process.env }
-  for (const key of Object.keys(env)) if (key.startsWith('SWARMNET_')) delete env[key]
-  return env
-}
-
-function launch (name: string, args: string[]): Proc {
-  const spawnedAt = performance.now()
-  // stdin stays a pipe to us: with --stop-on-stdin-close the node stops even if we are SIGKILLed.
-  const proc = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
-  let stderr = ''
-  proc.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
-  const exited = new Promise<number | null>(resolve => {
-    proc.once('exit', code => { resolve(code) })
-    // A failed spawn emits 'error' and never 'exit'; stopAll must not wait for it forever.
-    proc.once('error', () => { resolve(null) })
-  })
-  const ready = new Promise<{ line: ReadyLine, ms: number }>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`${name} was not ready within ${READY_DEADLINE_MS} ms; stderr: ${stderr}`)) }, READY_DEADLINE_MS)
-    createInterface({ input: proc.stdout! }).on('line', text => {
-      const ms = performance.now() - spawnedAt
-      if (!text.includes('"event":"ready"')) return
-      clearTimeout(timer)
-      try {
-        resolve({ line: JSON.parse(text) as ReadyLine, ms })
-      } catch (err) {
-        reject(new Error(`${name} printed a ready line that is not JSON: ${text} (${(err as Error).message})`))
-      }
-    })
-    void exited.then(code => { clearTimeout(timer); reject(new Error(`${name} exited with code ${code} before its ready line; stderr: ${stderr}`)) })
-  })
-  ready.catch(() => {})
-  const p: Proc = { name, proc, spawnedAt, ready, exited, stderr: () => stderr }
-  live.add(p)
-  void exited.then(() => { live.delete(p) })
-  return p
-}
-
-function running (p: Proc): boolean {
-  return p.proc.exitCode == null && p.proc.signalCode == null
-}
-
-/** SIGTERM, then SIGKILL whatever has not exited by the deadline. */
-async function stopAll (procs: Proc[]): Promise<void> {
-  for (const p of procs) if (running(p)) p.proc.kill('SIGTERM')
-  const all = Promise.all(procs.map(async p => p.exited))
-  let timer: ReturnType<typeof setTimeout> | undefined
-  await Promise.race([all, new Promise(resolve => { timer = setTimeout(resolve, STOP_DEADLINE_MS) })])
-  clearTimeout(timer)
-  for (const p of procs) if (running(p)) p.proc.kill('SIGKILL')
-  await all
-}
-
-function makeTempDir (prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  tempDirs.add(dir)
-  return dir
-}
-
-function removeTempDir (dir: string): void {
-  rmSync(dir, { recursive: true, force: true })
-  tempDirs.delete(dir)
-}
-
-/** Stops every child and removes every temp dir this module made. Safe to call twice. */
-export async function cleanup (): Promise<void> {
-  await stopAll([...live])
-  for (const dir of [...tempDirs]) removeTempDir(dir)
-}
-
-const nodeArgs = (dataDir: string): string[] => [
-  '--listen', '/ip4/127.0.0.1/tcp/0',
-  '--api', '127.0.0.1:0',
-  '--log-level', 'warn',
-  '--data-dir', dataDir,
-  '--stop-on-stdin-close'
-]
-
-export function stats (values: number[]): Stats {
-  const s = [...values].sort((a, b) => a - b)
-  if (s.length === 0) return { n: 0, median: NaN, min: NaN, max: NaN }
-  const mid = Math.floor(s.length / 2)
-  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-  return { n: s.length, median, min: s[0]!, max: s[s.length - 1]! }
-}
 
 /** Time until a short-lived process exits (the baselines). */
 async function timeToExit (args: string[]): Promise<number> {
@@ -336,6 +232,21 @@ export function toMarkdown (result: Omit<StartupResult, 'markdown'>): string {
     `polled every ${POLL_INTERVAL_MS} ms after all nodes are ready; the figure is taken at the end of the poll that saw it, so it can be up to one poll late. ` +
     `A run that missed the ${CONNECT_DEADLINE_MS / 1000} s deadline counts as "> ${CONNECT_DEADLINE_MS / 1000} s" in the median and range.`
   )
+  if (result.rejoin != null) {
+    const j = result.rejoin
+    const cpu = (x: Stats): string => `${Math.round(x.median)} ms (${Math.round(x.min)} – ${Math.round(x.max)})`
+    lines.push(
+      '',
+      `Rejoin: what restarting one member costs an idle swarm (one bootstrap peer, 3 members forming a raft cluster, ${j.settleMs / 1000} s to settle; ` +
+      `each member restarted in turn, ${plural(j.restarts, 'restart')}: SIGTERM, then \`start\` on the same data dir). CPU time (user + system, from /proc) ` +
+      `in the ${j.windowMs / 1000} s after the restarted member's ready line, median (min – max):`,
+      '',
+      '| Process | Quiet 4 s | 4 s after a restart |', '| --- | ---: | ---: |',
+      `| each running member | ${cpu(j.idleMember)} | ${cpu(j.member)} |`,
+      `| bootstrap peer | ${cpu(j.idleBootstrap)} | ${cpu(j.bootstrap)} |`,
+      `| the restarted member, spawn to 4 s after its ready line | - | ${cpu(j.restarted)} |`
+    )
+  }
   return lines.join('\n')
 }
 
@@ -345,7 +256,8 @@ export async function runStartup (options: StartupOptions): Promise<StartupResul
     const single = await measureSingle(options.runs, log)
     const swarms: SwarmResult[] = []
     for (const members of options.sizes) swarms.push(await measureSwarm(members, options.runs, log))
-    const partial = { options, single, swarms }
+    const rejoin = options.rejoinRestarts > 0 ? await measureRejoin(options.rejoinRestarts, log) : undefined
+    const partial = { options, single, swarms, rejoin }
     const markdown = toMarkdown(partial)
     process.stdout.write(markdown + '\n')
     return { ...partial, markdown }
@@ -355,12 +267,14 @@ export async function runStartup (options: StartupOptions): Promise<StartupResul
 }
 
 /** Parses `--sizes 5,20` and `--runs 3`. */
-export function parseStartupOptions (opts: { sizes?: string, runs?: string }): StartupOptions {
+export function parseStartupOptions (opts: { sizes?: string, runs?: string, 'rejoin-restarts'?: string }): StartupOptions {
   const sizes = (opts.sizes ?? '5,20').split(',').map(s => Number(s.trim()))
   if (sizes.length === 0 || sizes.some(n => !Number.isInteger(n) || n < 1 || n > 200)) {
     throw new Error(`--sizes must be comma-separated member counts from 1 to 200, got ${JSON.stringify(opts.sizes)}`)
   }
   const runs = Number(opts.runs ?? '3')
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error(`--runs must be an integer from 1 to 100, got ${JSON.stringify(opts.runs)}`)
-  return { sizes, runs }
+  const rejoinRestarts = Number(opts['rejoin-restarts'] ?? '6')
+  if (!Number.isInteger(rejoinRestarts) || rejoinRestarts < 0 || rejoinRestarts > 100) throw new Error(`--rejoin-restarts must be an integer from 0 to 100, got ${JSON.stringify(opts['rejoin-restarts'])}`)
+  return { sizes, runs, rejoinRestarts }
 }
