@@ -5,7 +5,8 @@
  * and two baselines (bare Node, CLI imports only) that show what the node itself adds.
  *
  * It spawns the processes itself instead of running `swarmnet local`, so each process gets its
- * own spawn timestamp and the launcher's own startup is not in the figures.
+ * own spawn timestamp and the launcher's own startup is not in the figures. Last, what one member's
+ * restart costs the others (rejoin.ts).
  */
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
@@ -14,7 +15,6 @@ import { CLI, cleanEnv, cleanup, launch, makeTempDir, nodeArgs, removeTempDir, s
 import { measureRejoin, type RejoinResult } from './rejoin.js'
 
 export { CLI, cleanup, stats, type Stats }
-
 
 export interface StartupOptions {
   /** Member counts; each swarm also has one bootstrap peer. */
@@ -25,7 +25,6 @@ export interface StartupOptions {
   /** Print progress to stderr. */
   verbose?: boolean
 }
-
 
 export interface SwarmRun {
   /** Spawn to ready line, per process, bootstrap first. */
