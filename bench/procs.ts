@@ -73,6 +73,14 @@ export function launch (name: string, args: string[]): Proc {
   return p
 }
 
+/** The 127.0.0.1 address other nodes dial `p` (a bootstrap peer) at, once it is ready. */
+export async function readyAddress (p: Proc): Promise<string> {
+  const { line } = await p.ready
+  const addr = line.addrs.find(a => a.includes('/ip4/127.0.0.1/')) ?? line.addrs[0]
+  if (addr == null) throw new Error(`${p.name} reported no address`)
+  return addr
+}
+
 export function running (p: Proc): boolean {
   return p.proc.exitCode == null && p.proc.signalCode == null
 }

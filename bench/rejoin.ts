@@ -8,7 +8,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { launch, makeTempDir, nodeArgs, removeTempDir, stats, stopAll, type Proc, type Stats } from './procs.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { launch, makeTempDir, nodeArgs, readyAddress, removeTempDir, stats, stopAll, type Proc, type Stats } from './procs.js'
 
 export interface RejoinResult {
   restarts: number
@@ -33,17 +34,13 @@ function cpuMs (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
 export async function measureRejoin (restarts: number, log: (msg: string) => void): Promise<RejoinResult> {
   const root = makeTempDir('swarmnet-bench-rejoin-')
   const procs: Proc[] = []
   try {
     const boot = launch('bootstrap', ['bootstrap', '--name', 'bootstrap', ...nodeArgs(join(root, 'bootstrap'))])
     procs.push(boot)
-    const bootReady = await boot.ready
-    const bootAddr = bootReady.line.addrs.find(a => a.includes('/ip4/127.0.0.1/')) ?? bootReady.line.addrs[0]
-    if (bootAddr == null) throw new Error('the bootstrap peer reported no address')
+    const bootAddr = await readyAddress(boot)
     const start = (i: number): Proc => {
       const p = launch(`node-${i}`, ['start', '--name', `node-${i}`, ...nodeArgs(join(root, `node-${i}`)), '--bootstrap', bootAddr, '--voters', '3'])
       procs.push(p)
@@ -76,9 +73,10 @@ export async function measureRejoin (restarts: number, log: (msg: string) => voi
       // The window starts at the ready line: the others' CPU while it connects and catches up.
       const from = others.map(p => cpuMs(p.proc.pid!))
       await sleep(WINDOW_MS)
-      others.forEach((p, k) => { (k === 0 ? bootstrap : member).push(cpuMs(p.proc.pid!) - from[k]!) })
+      const spent = others.map((p, k) => cpuMs(p.proc.pid!) - from[k]!)
+      spent.forEach((ms, k) => { (k === 0 ? bootstrap : member).push(ms) })
       restarted.push(cpuMs(fresh.proc.pid!))
-      log(`rejoin ${r + 1}/${restarts}: others ${others.map((p, k) => cpuMs(p.proc.pid!) - from[k]!).join('/')} ms (${others.map((p, k) => from[k]! - before[k]!).join('/')} before its ready line), restarted ${restarted[restarted.length - 1]} ms`)
+      log(`rejoin ${r + 1}/${restarts}: others ${spent.join('/')} ms (${others.map((_, k) => from[k]! - before[k]!).join('/')} before its ready line), restarted ${restarted[restarted.length - 1]} ms`)
       await sleep(1000)
     }
     return {

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { CLI, cleanEnv, cleanup, launch, makeTempDir, nodeArgs, removeTempDir, stats, stopAll, type Proc, type Stats } from './procs.js'
+import { CLI, cleanEnv, cleanup, launch, makeTempDir, nodeArgs, readyAddress, removeTempDir, stats, stopAll, type Proc, type Stats } from './procs.js'
 import { measureRejoin, type RejoinResult } from './rejoin.js'
 
 export { CLI, cleanup, stats, type Stats }
@@ -131,9 +131,7 @@ async function swarmRun (members: number): Promise<SwarmRun> {
     const boot = launch('bootstrap', ['bootstrap', '--name', 'bootstrap', ...nodeArgs(join(root, 'bootstrap'))])
     procs.push(boot)
     const t0 = boot.spawnedAt
-    const bootReady = await boot.ready
-    const bootAddr = bootReady.line.addrs.find(a => a.includes('/ip4/127.0.0.1/')) ?? bootReady.line.addrs[0]
-    if (bootAddr == null) throw new Error('the bootstrap peer reported no address')
+    const bootAddr = await readyAddress(boot)
     for (let i = 1; i <= members; i++) {
       const name = `node-${i}`
       procs.push(launch(name, ['start', '--name', name, ...nodeArgs(join(root, name)), '--bootstrap', bootAddr]))

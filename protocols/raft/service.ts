@@ -1013,10 +1013,9 @@ export class RaftService implements Startable {
       // Already in the snapshot the state machines were restored from.
       if (e.index <= this.applied) continue
       this.applied = e.index
-      if (this.appendedAt.size > 0) this.settleAppended(e)
+      const cmd = e.type === undefined || e.type === 'normal' ? decodeCommand(e.data) : undefined
+      if (this.appendedAt.size > 0) this.settleAppended(e.index, cmd?.rid)
       if (e.type === 'config') { this.appliedConfig(e); continue }
-      if (e.type !== undefined && e.type !== 'normal') continue
-      const cmd = decodeCommand(e.data)
       // 'learners' entries are from before membership changes went through the core: no-ops.
       if (cmd === undefined || cmd.op === 'learners') continue
       if (cmd.op === 'coord') {
@@ -1030,16 +1029,17 @@ export class RaftService implements Startable {
   }
 
   /**
-   * A proposal this node appended while it led, at the index of committed entry `e`: if `e` is
-   * another entry, a later leader replaced it and it was never applied, anywhere. It goes again
-   * (a new index, the same rid): nothing acknowledged is lost, nothing is applied twice.
+   * A proposal this node appended while it led, at `index`, where an entry with command id
+   * `committedRid` (none: a no-op or config entry) committed: if that is another entry, a later
+   * leader replaced it and it was never applied, anywhere. It goes again (a new index, the same
+   * rid): nothing acknowledged is lost, nothing is applied twice.
    */
-  private settleAppended (e: Entry): void {
-    const rid = this.appendedAt.get(e.index)
+  private settleAppended (index: number, committedRid: string | undefined): void {
+    const rid = this.appendedAt.get(index)
     if (rid === undefined) return
-    this.appendedAt.delete(e.index)
+    this.appendedAt.delete(index)
     const p = this.pending.get(rid)
-    if (p === undefined || (e.type !== 'config' && decodeCommand(e.data)?.rid === rid)) return
+    if (p === undefined || committedRid === rid) return
     this.withdraw(p)
     this.reproposedCounter.inc()
     this.reproposedCount++
