@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url'
 import { waitFor } from '../test/harness/wait.js'
 import http from 'node:http'
 import { SwarmnetClient } from '../node/http-client.js'
+import { CPU_SATURATED, DISK_STALL, HostPressure, describePressure, type Pressure } from './pressure.js'
 
 const CLI = fileURLToPath(new URL('../node/main.js', import.meta.url))
 const LEVELS = [1, 32, 256]
@@ -68,17 +69,41 @@ interface Rolling {
   failed: number
   /** The longest gap of each rolling restart of the run, this one first. */
   rounds?: number[]
+  /** Every gap over the target in the run's rolling restarts, with what the host was stalled on. */
+  over: OverTarget[]
+}
+interface OverTarget {
+  /** Rolling restart (1-based) and restart within it. */
+  round: number
+  restart: number
+  role: string
+  /** Where the gap ended, ms after that restart's SIGTERM. */
+  atMs: number
+  ms: number
+  /** Linux PSI over the gap; undefined where the kernel has none. */
+  pressure?: Pressure
 }
 
-/** The first of `n` rolling restarts in full, with every round's longest gap. */
-async function rollingRounds (n: number, once: () => Promise<Rolling>, system: string): Promise<Rolling> {
-  const first = await once()
-  const rounds = [first.gapMs]
-  for (let r = 1; r < n; r++) {
-    rounds.push((await once()).gapMs)
-    process.stderr.write(`bench: ${system} rolling restart ${r + 1}: longest gap ${rounds[r]!.toFixed(0)} ms\n`)
+/**
+ * The first of `n` rolling restarts in full, with every round's longest gap and every gap over
+ * the target, each with the host's stall information over it.
+ */
+async function rollingRounds (n: number, once: (pressure: HostPressure | undefined) => Promise<Rolling>, system: string): Promise<Rolling> {
+  const pressure = HostPressure.start()
+  try {
+    const first = await once(pressure)
+    const rounds = [first.gapMs]
+    const over = first.over.map(g => ({ ...g, round: 1 }))
+    for (let r = 1; r < n; r++) {
+      const next = await once(pressure)
+      rounds.push(next.gapMs)
+      over.push(...next.over.map(g => ({ ...g, round: r + 1 })))
+      process.stderr.write(`bench: ${system} rolling restart ${r + 1}: longest gap ${rounds[r]!.toFixed(0)} ms\n`)
+    }
+    return { ...first, rounds, over }
+  } finally {
+    pressure?.stop()
   }
-  return { ...first, rounds }
 }
 type SnapshotInstall =
   | { skipped: string }
@@ -192,14 +217,14 @@ class LeaderFollowingWriter {
     return gap
   }
 
-  /** Gaps longer than `ms` that end in (from, to]: where each ended, ms after `from`, and how long it was. */
-  gapsOver (ms: number, from: number, to = Infinity): Array<{ at: number, ms: number, epochMs: number }> {
-    const out: Array<{ at: number, ms: number, epochMs: number }> = []
+  /** Gaps longer than `ms` that end in (from, to]: where each ended (ms after `from`, and on this clock), and how long it was. */
+  gapsOver (ms: number, from: number, to = Infinity): Array<{ at: number, end: number, ms: number }> {
+    const out: Array<{ at: number, end: number, ms: number }> = []
     for (let i = 1; i < this.acks.length; i++) {
       const b = this.acks[i]!
       if (b <= from) continue
       if (b > to) break
-      if (b - this.acks[i - 1]! > ms) out.push({ at: Math.round(b - from), ms: Math.round(b - this.acks[i - 1]!), epochMs: Math.round(performance.timeOrigin + b) })
+      if (b - this.acks[i - 1]! > ms) out.push({ at: Math.round(b - from), end: b, ms: Math.round(b - this.acks[i - 1]!) })
     }
     return out
   }
@@ -376,7 +401,7 @@ function nextToRestart (roles: Array<string | undefined>, restarted: boolean[]):
   return leader >= 0 ? leader : restarted.indexOf(false)
 }
 
-async function swarmnetRolling (members: SwarmnetMember[], restart: (m: SwarmnetMember) => Promise<SwarmnetMember>): Promise<Rolling> {
+async function swarmnetRolling (members: SwarmnetMember[], restart: (m: SwarmnetMember) => Promise<SwarmnetMember>, pressure: HostPressure | undefined): Promise<Rolling> {
   await swarmnetLeader(members)
   const clients = new Map<string, SwarmnetClient>()
   const clientFor = (api: string): SwarmnetClient => {
@@ -444,17 +469,19 @@ async function swarmnetRolling (members: SwarmnetMember[], restart: (m: Swarmnet
     await writer.stop()
     for (const c of clients.values()) c.close()
   }
-  return rollingResult(writer, windows, steady, 'swarmnet')
+  return rollingResult(writer, windows, steady, 'swarmnet', pressure)
 }
 
 /**
  * A gap belongs to the restart in whose window it ends: from that SIGTERM to the next one (the
  * last: to the end of the writes, so a gap still open when the last restart settled counts).
  */
-function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }>, steady: { from: number, to: number }, system: string): Rolling {
+function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }>, steady: { from: number, to: number }, system: string, pressure: HostPressure | undefined): Rolling {
+  const over: OverTarget[] = []
   windows.forEach((w, i) => {
     const long = writer.gapsOver(GAP_TARGET_HEARTBEATS * HEARTBEAT_MS, w.from, windows[i + 1]?.from)
-    if (long.length > 0) process.stderr.write(`bench: ${system} restart ${i + 1}: gaps over the target (ms after SIGTERM: length) ${long.map(g => `${g.at}: ${g.ms} (at ${g.epochMs})`).join(', ')}\n`)
+    for (const g of long) over.push({ round: 1, restart: i + 1, role: w.role, atMs: g.at, ms: g.ms, pressure: pressure?.over(g.end - g.ms, g.end) })
+    if (long.length > 0) process.stderr.write(`bench: ${system} restart ${i + 1}: gaps over the target (ms after SIGTERM: length, host) ${over.filter(g => g.restart === i + 1).map(g => `${g.atMs}: ${g.ms}, ${describePressure(g.pressure)}`).join('; ')}\n`)
   })
   const from = windows[0]?.from ?? 0
   const to = windows[windows.length - 1]?.to ?? 0
@@ -463,7 +490,8 @@ function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: st
     gapMs: writer.maxGap(from),
     steadyGapMs: writer.maxGap(steady.from, steady.to),
     acked: writer.acks.filter(t => t >= from && t <= to).length,
-    failed: writer.failed
+    failed: writer.failed,
+    over
   }
 }
 
@@ -582,7 +610,7 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
       process.stderr.write(`bench: swarmnet soak: ${written} writes, ${soak.elections} elections\n`)
     }
     client.close()
-    const rolling = await rollingRounds(opts.rollingRounds, async () => await swarmnetRolling(members, restart), 'swarmnet')
+    const rolling = await rollingRounds(opts.rollingRounds, async p => await swarmnetRolling(members, restart, p), 'swarmnet')
     process.stderr.write(`bench: swarmnet rolling restart: longest gap ${rolling.gapMs.toFixed(0)} ms (steady ${rolling.steadyGapMs.toFixed(0)} ms)\n`)
     // Without the load, a member still behind catches up (its last snapshot transfer included).
     await swarmnetLeader(members, 60_000)
@@ -729,7 +757,7 @@ async function etcdReads (members: EtcdMember[], leader: EtcdMember, total: numb
 /** A cockatiel policy that runs the call once: the rolling-restart client does its own retries. */
 const ONCE = { execute: async (fn: (context: { signal: AbortSignal, attempt: number }) => unknown) => await fn({ signal: new AbortController().signal, attempt: 0 }) }
 
-async function etcdRolling (bin: string, members: EtcdMember[], cluster: string): Promise<Rolling> {
+async function etcdRolling (bin: string, members: EtcdMember[], cluster: string, pressure: HostPressure | undefined): Promise<Rolling> {
   await etcdLeader(members)
   const Etcd3 = await etcd3Constructor()
   // One gRPC client per member process (a restarted member gets a fresh channel, no reconnect backoff).
@@ -799,7 +827,7 @@ async function etcdRolling (bin: string, members: EtcdMember[], cluster: string)
     await writer.stop()
     for (const c of clients.values()) c.close()
   }
-  return rollingResult(writer, windows, steady, 'etcd')
+  return rollingResult(writer, windows, steady, 'etcd', pressure)
 }
 
 async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {
@@ -831,7 +859,7 @@ async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {
     grpc?.close()
     grpc = undefined
     const reads = await etcdReads(members, leader, opts.writes, Math.min(1000, opts.writes))
-    const rolling = await rollingRounds(opts.rollingRounds, async () => await etcdRolling(bin, members, cluster), 'etcd')
+    const rolling = await rollingRounds(opts.rollingRounds, async p => await etcdRolling(bin, members, cluster, p), 'etcd')
     process.stderr.write(`bench: etcd rolling restart: longest gap ${rolling.gapMs.toFixed(0)} ms (steady ${rolling.steadyGapMs.toFixed(0)} ms)\n`)
     const runs: number[] = []
     for (let r = 0; r < opts.failovers; r++) {
@@ -889,6 +917,15 @@ function rollingSection (ours: Side, theirs: Side | undefined): string[] {
   const over = (r: Rolling): number => gaps(r).filter(g => g > target).length
   const verdict = (r: Rolling): string => over(r) === 0 ? 'within the target in every rolling restart' : `over the target of ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms) in ${over(r)} of ${gaps(r).length} rolling restarts`
   const roundsOf = (r: Rolling | undefined): string => r == null ? '-' : `${gaps(r).map(g => ms(g)).join(', ')} ms (median ${ms(summary(gaps(r)).median)}, max ${ms(worst(r))})`
+  const overOf = (r: Rolling | undefined): string => {
+    if (r == null) return '-'
+    if (r.over.length === 0) return 'none'
+    const disk = r.over.filter(g => g.pressure !== undefined && g.pressure.ioFull >= DISK_STALL).length
+    const cpu = r.over.filter(g => g.pressure !== undefined && g.pressure.ioFull < DISK_STALL && g.pressure.cpuSome >= CPU_SATURATED).length
+    const unknown = r.over.filter(g => g.pressure === undefined).length
+    const counts = `${r.over.length}: ${disk} with the disk stalled, ${cpu} with the CPUs saturated, ${r.over.length - disk - cpu - unknown} with neither${unknown > 0 ? `, ${unknown} not sampled` : ''}`
+    return `${counts} (${r.over.map(g => `round ${g.round} restart ${g.restart} (${g.role}), ${ms(g.ms)} ms ending ${g.atMs} ms after its SIGTERM: ${describePressure(g.pressure)}`).join('; ')})`
+  }
   return [
     '',
     `Rolling restart under load: ${ROLL_IN_FLIGHT} writes in flight through a client that follows the leader (per-request timeout ${ROLL_TIMEOUT_MS} ms; after a failure it asks the live members who leads, swarmnet's \`GET /v1/leader\`, etcd's maintenance status, and retries there; swarmnet through \`SwarmnetClient\`, etcd through ${theirs?.client.startsWith('the `etcd3`') === true ? 'the `etcd3` gRPC client without its own retries' : 'its gateway'}). Each voter in turn, the current leader first while one is left, gets SIGTERM (in both systems a leader stopping gracefully first hands leadership over), is started again from its data dir on the same addresses and catches up (a follower that has applied what the leader had committed one 20 ms poll earlier); the next restart follows 0.5 s later. The gap is the longest interval between two consecutive acknowledged writes; a restart's gap is the longest one ending between its SIGTERM and the next restart's. Heartbeats of ${HEARTBEAT_MS} ms (swarmnet's; etcd's own is 100 ms); target: no gap over ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms):`,
@@ -900,7 +937,9 @@ function rollingSection (ours: Side, theirs: Side | undefined): string[] {
     '',
     `Writes acknowledged during the first rolling restart (failed attempts, retried): swarmnet ${k(ours.rolling.acked)} (${k(ours.rolling.failed)}), etcd ${theirs?.rolling != null ? `${k(theirs.rolling.acked)} (${k(theirs.rolling.failed)})` : '-'}.`,
     '',
-    `Longest gap of each rolling restart in this run (the table above is the first; each rolling restart restarts all 3 voters): swarmnet ${roundsOf(ours.rolling)}; etcd ${roundsOf(theirs?.rolling)}. swarmnet's longest gap is ${verdict(ours.rolling)}.`
+    `Longest gap of each rolling restart in this run (the table above is the first; each rolling restart restarts all 3 voters): swarmnet ${roundsOf(ours.rolling)}; etcd ${roundsOf(theirs?.rolling)}. swarmnet's longest gap is ${verdict(ours.rolling)}.`,
+    '',
+    `Every gap over the target in these rolling restarts, with what the host was stalled on during it: Linux pressure stall information (/proc/pressure), which the benchmark samples every 10 ms. "io full" is the share of the gap in which every running task waited for the disk; "cpu some" the share in which some task waited for a CPU. A gap counts as a disk stall at io full >= ${DISK_STALL * 100}%, else as saturated CPUs at cpu some >= ${CPU_SATURATED * 100}%. swarmnet ${overOf(ours.rolling)}; etcd ${overOf(theirs?.rolling)}.`
   ]
 }
 
