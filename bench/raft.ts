@@ -71,6 +71,8 @@ interface Rolling {
   rounds?: number[]
   /** Every gap over the target in the run's rolling restarts, with what the host was stalled on. */
   over: OverTarget[]
+  /** Linux PSI over all the run's rolling restarts: the background each gap is read against. */
+  host?: Pressure
 }
 interface OverTarget {
   /** Rolling restart (1-based) and restart within it. */
@@ -90,6 +92,7 @@ interface OverTarget {
  */
 async function rollingRounds (n: number, once: (pressure: HostPressure | undefined) => Promise<Rolling>, system: string): Promise<Rolling> {
   const pressure = HostPressure.start()
+  const t0 = performance.now()
   try {
     const first = await once(pressure)
     const rounds = [first.gapMs]
@@ -100,7 +103,8 @@ async function rollingRounds (n: number, once: (pressure: HostPressure | undefin
       over.push(...next.over.map(g => ({ ...g, round: r + 1 })))
       process.stderr.write(`bench: ${system} rolling restart ${r + 1}: longest gap ${rounds[r]!.toFixed(0)} ms\n`)
     }
-    return { ...first, rounds, over }
+    pressure?.sample()
+    return { ...first, rounds, over, host: pressure?.over(t0, performance.now()) }
   } finally {
     pressure?.stop()
   }
@@ -917,6 +921,8 @@ function rollingSection (ours: Side, theirs: Side | undefined): string[] {
   const over = (r: Rolling): number => gaps(r).filter(g => g > target).length
   const verdict = (r: Rolling): string => over(r) === 0 ? 'within the target in every rolling restart' : `over the target of ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms) in ${over(r)} of ${gaps(r).length} rolling restarts`
   const roundsOf = (r: Rolling | undefined): string => r == null ? '-' : `${gaps(r).map(g => ms(g)).join(', ')} ms (median ${ms(summary(gaps(r)).median)}, max ${ms(worst(r))})`
+  const pct = (x: number): string => `${Math.round(x * 100)}%`
+  const hostOf = (r: Rolling | undefined): string => r?.host == null ? '-' : `io full ${pct(r.host.ioFull)}, cpu some ${pct(r.host.cpuSome)}`
   const overOf = (r: Rolling | undefined): string => {
     if (r == null) return '-'
     if (r.over.length === 0) return 'none'
@@ -939,7 +945,7 @@ function rollingSection (ours: Side, theirs: Side | undefined): string[] {
     '',
     `Longest gap of each rolling restart in this run (the table above is the first; each rolling restart restarts all 3 voters): swarmnet ${roundsOf(ours.rolling)}; etcd ${roundsOf(theirs?.rolling)}. swarmnet's longest gap is ${verdict(ours.rolling)}.`,
     '',
-    `Every gap over the target in these rolling restarts, with what the host was stalled on during it: Linux pressure stall information (/proc/pressure), which the benchmark samples every 10 ms. "io full" is the share of the gap in which every running task waited for the disk; "cpu some" the share in which some task waited for a CPU. A gap counts as a disk stall at io full >= ${DISK_STALL * 100}%, else as saturated CPUs at cpu some >= ${CPU_SATURATED * 100}%. swarmnet ${overOf(ours.rolling)}; etcd ${overOf(theirs?.rolling)}.`
+    `Every gap over the target in these rolling restarts, with what the host was stalled on during it: Linux pressure stall information (/proc/pressure), which the benchmark samples every 10 ms. "io full" is the share of the gap in which every running task waited for the disk; "cpu some" the share in which some task waited for a CPU. A gap counts as a disk stall at io full >= ${DISK_STALL * 100}%, else as saturated CPUs at cpu some >= ${CPU_SATURATED * 100}%. Over all the rolling restarts, the background each gap is read against: swarmnet's ${hostOf(ours.rolling)}; etcd's ${hostOf(theirs?.rolling)}. Gaps over the target: swarmnet ${overOf(ours.rolling)}; etcd ${overOf(theirs?.rolling)}.`
   ]
 }
 

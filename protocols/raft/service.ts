@@ -3,9 +3,11 @@
  * pure core (protocols/raft/core) with a timer, durable storage and the raft transport, and applies
  * the committed log to the replicated key-value store.
  *
- * Driver loop, one Ready at a time: persist hard state + entries in one fsync'd batch (everything
- * proposed while the previous batch was being written shares it: group commit), send the messages,
- * apply the committed entries (their state machine writes go in the next batch), advance.
+ * Driver loop, one Ready at a time: apply the committed entries (durable since earlier Readys) to
+ * the state machines, which live in memory (snapshot files and the log make them durable);
+ * persist hard state + entries in one fsync'd batch (everything proposed while the previous batch
+ * was being written shares it: group commit); send the messages (a leader's appends go out before
+ * its own write); advance.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import type { ComponentLogger, Logger as P2pLogger, PeerId, Startable } from '@libp2p/interface'
