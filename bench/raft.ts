@@ -103,8 +103,9 @@ async function rollingRounds (n: number, once: (pressure: HostPressure | undefin
       over.push(...next.over.map(g => ({ ...g, round: r + 1 })))
       process.stderr.write(`bench: ${system} rolling restart ${r + 1}: longest gap ${rounds[r]!.toFixed(0)} ms\n`)
     }
+    const t1 = performance.now()
     pressure?.sample()
-    return { ...first, rounds, over, host: pressure?.over(t0, performance.now()) }
+    return { ...first, rounds, over, host: pressure?.over(t0, t1) }
   } finally {
     pressure?.stop()
   }
@@ -481,6 +482,8 @@ async function swarmnetRolling (members: SwarmnetMember[], restart: (m: Swarmnet
  * last: to the end of the writes, so a gap still open when the last restart settled counts).
  */
 function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }>, steady: { from: number, to: number }, system: string, pressure: HostPressure | undefined): Rolling {
+  // A sample after the last ack, so the samples cover every gap.
+  pressure?.sample()
   const over: OverTarget[] = []
   windows.forEach((w, i) => {
     const long = writer.gapsOver(GAP_TARGET_HEARTBEATS * HEARTBEAT_MS, w.from, windows[i + 1]?.from)
