@@ -10,7 +10,8 @@
  * - rolling restart under load: 32 writes in flight through a client that follows the leader,
  *   each voter in turn stopped with SIGTERM (the current leader first while one is left, both
  *   systems hand leadership over on a graceful stop), restarted from its data dir and caught up;
- *   the longest interval between two consecutive acknowledged writes (the gap);
+ *   the longest interval between two consecutive acknowledged writes (the gap), and for every
+ *   gap over the target what the host was stalled on during it (Linux PSI, bench/pressure.ts);
  * - snapshot install (ours): a follower stopped while the leader compacts its log past it, then
  *   restarted; from its start to applied >= the leader's commit, and the snapshot's size;
  * - failover: SIGKILL the leader, then put to the survivors (300 ms per-request timeout, round
