@@ -95,15 +95,26 @@ function readProcPressure (): PressureTotals | undefined {
   }
 }
 
-/** How a gap is described: which shared resource the host was stalled on during it. */
-export function describePressure (p: Pressure | undefined): string {
-  if (p === undefined) return 'host pressure not sampled'
-  const pct = (x: number): string => `${Math.round(x * 100)}%`
-  const cause = p.ioFull >= DISK_STALL ? 'the disk stalled' : p.cpuSome >= CPU_SATURATED ? 'the CPUs were saturated' : 'no host stall'
-  return `${cause} (PSI io full ${pct(p.ioFull)}, cpu some ${pct(p.cpuSome)})`
-}
-
 /** Every running task waited for I/O for at least this share of the gap. */
 export const DISK_STALL = 0.25
 /** Some task waited for a CPU for at least this share of the gap. */
 export const CPU_SATURATED = 0.5
+
+/** Which shared resource the host was stalled on: the disk first, since a disk stall idles the CPUs. */
+export function stallOf (p: Pressure): 'disk' | 'cpu' | 'none' {
+  return p.ioFull >= DISK_STALL ? 'disk' : p.cpuSome >= CPU_SATURATED ? 'cpu' : 'none'
+}
+
+/** "io full 2%, cpu some 58%". */
+export function formatPressure (p: Pressure): string {
+  const pct = (x: number): string => `${Math.round(x * 100)}%`
+  return `io full ${pct(p.ioFull)}, cpu some ${pct(p.cpuSome)}`
+}
+
+const CAUSE = { disk: 'the disk stalled', cpu: 'the CPUs were saturated', none: 'no host stall' }
+
+/** How a gap is described: which shared resource the host was stalled on during it. */
+export function describePressure (p: Pressure | undefined): string {
+  if (p === undefined) return 'host pressure not sampled'
+  return `${CAUSE[stallOf(p)]} (PSI ${formatPressure(p)})`
+}

@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url'
 import { waitFor } from '../test/harness/wait.js'
 import http from 'node:http'
 import { SwarmnetClient } from '../node/http-client.js'
-import { CPU_SATURATED, DISK_STALL, HostPressure, describePressure, type Pressure } from './pressure.js'
+import { CPU_SATURATED, DISK_STALL, HostPressure, describePressure, formatPressure, stallOf, type Pressure } from './pressure.js'
 
 const CLI = fileURLToPath(new URL('../node/main.js', import.meta.url))
 const LEVELS = [1, 32, 256]
@@ -487,9 +487,10 @@ function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: st
   pressure?.sample()
   const over: OverTarget[] = []
   windows.forEach((w, i) => {
-    const long = writer.gapsOver(GAP_TARGET_HEARTBEATS * HEARTBEAT_MS, w.from, windows[i + 1]?.from)
-    for (const g of long) over.push({ round: 1, restart: i + 1, role: w.role, atMs: g.at, ms: g.ms, pressure: pressure?.over(g.end - g.ms, g.end) })
-    if (long.length > 0) process.stderr.write(`bench: ${system} restart ${i + 1}: gaps over the target (ms after SIGTERM: length, host) ${over.filter(g => g.restart === i + 1).map(g => `${g.atMs}: ${g.ms}, ${describePressure(g.pressure)}`).join('; ')}\n`)
+    const mine: OverTarget[] = writer.gapsOver(GAP_TARGET_HEARTBEATS * HEARTBEAT_MS, w.from, windows[i + 1]?.from)
+      .map(g => ({ round: 1, restart: i + 1, role: w.role, atMs: g.at, ms: g.ms, pressure: pressure?.over(g.end - g.ms, g.end) }))
+    if (mine.length > 0) process.stderr.write(`bench: ${system} restart ${i + 1}: gaps over the target (ms after SIGTERM: length, host) ${mine.map(g => `${g.atMs}: ${g.ms}, ${describePressure(g.pressure)}`).join('; ')}\n`)
+    over.push(...mine)
   })
   const from = windows[0]?.from ?? 0
   const to = windows[windows.length - 1]?.to ?? 0
@@ -925,15 +926,13 @@ function rollingSection (ours: Side, theirs: Side | undefined): string[] {
   const over = (r: Rolling): number => gaps(r).filter(g => g > target).length
   const verdict = (r: Rolling): string => over(r) === 0 ? 'within the target in every rolling restart' : `over the target of ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms) in ${over(r)} of ${gaps(r).length} rolling restarts`
   const roundsOf = (r: Rolling | undefined): string => r == null ? '-' : `${gaps(r).map(g => ms(g)).join(', ')} ms (median ${ms(summary(gaps(r)).median)}, max ${ms(worst(r))})`
-  const pct = (x: number): string => `${Math.round(x * 100)}%`
-  const hostOf = (r: Rolling | undefined): string => r?.host == null ? '-' : `io full ${pct(r.host.ioFull)}, cpu some ${pct(r.host.cpuSome)}`
+  const hostOf = (r: Rolling | undefined): string => r?.host == null ? '-' : formatPressure(r.host)
   const overOf = (r: Rolling | undefined): string => {
     if (r == null) return '-'
     if (r.over.length === 0) return 'none'
-    const disk = r.over.filter(g => g.pressure !== undefined && g.pressure.ioFull >= DISK_STALL).length
-    const cpu = r.over.filter(g => g.pressure !== undefined && g.pressure.ioFull < DISK_STALL && g.pressure.cpuSome >= CPU_SATURATED).length
-    const unknown = r.over.filter(g => g.pressure === undefined).length
-    const counts = `${r.over.length}: ${disk} with the disk stalled, ${cpu} with the CPUs saturated, ${r.over.length - disk - cpu - unknown} with neither${unknown > 0 ? `, ${unknown} not sampled` : ''}`
+    const n = (kind: 'disk' | 'cpu' | 'none' | undefined): number => r.over.filter(g => (g.pressure === undefined ? undefined : stallOf(g.pressure)) === kind).length
+    const unknown = n(undefined)
+    const counts = `${r.over.length}: ${n('disk')} with the disk stalled, ${n('cpu')} with the CPUs saturated, ${n('none')} with neither${unknown > 0 ? `, ${unknown} not sampled` : ''}`
     return `${counts} (${r.over.map(g => `round ${g.round} restart ${g.restart} (${g.role}), ${ms(g.ms)} ms ending ${g.atMs} ms after its SIGTERM: ${describePressure(g.pressure)}`).join('; ')})`
   }
   return [

@@ -115,6 +115,7 @@ export class CachedDatastore extends BaseDatastore {
   override queryKeys (q: KeyQuery, options?: AbortOptions): ReturnType<Datastore['queryKeys']> { return this.inner.queryKeys(q, options) }
 
   private remember (k: string, value: Uint8Array): void {
+    // One large record must not push out dozens of small ones: peer records are a few hundred bytes.
     if (value.byteLength > this.maxBytes / 64) return
     this.forget(k)
     this.cache.set(k, value)
