@@ -55,6 +55,8 @@ describe('raft membership, reads and leadership transfer (in-process)', function
     const load = writeLoad(all.filter(n => !learners.includes(n.peerId.toString())))
     // Any member may ask, over HTTP too (here one that stays a member throughout).
     const api = buildApi(all.find(n => n.peerId.toString() === learners[0])!)
+    // The changes take well under a second: let writes flow before them, so they run under load.
+    await waitFor(() => load.count() >= 10, { message: () => `writes flowing before the change (${load.count()} acknowledged)` })
     try {
       for (const id of learners) {
         const res = await api.inject({ method: 'POST', url: '/v1/raft/members', payload: { peerId: id, role: 'voter' } })
@@ -74,8 +76,10 @@ describe('raft membership, reads and leadership transfer (in-process)', function
     } finally {
       await api.close()
     }
+    // And keep flowing after them, through the original voter that stayed.
+    const changed = load.count()
+    await waitFor(() => load.count() >= changed + 10, { message: () => `writes kept going after the change (${load.count() - changed} acknowledged)` })
     const acked = await load.stop()
-    assert.ok(load.count() >= 10, `writes kept going (${load.count()} acknowledged)`)
     const remaining = all.filter(n => n.raft.status().voters.includes(n.peerId.toString()))
     assert.equal(remaining.length, 3)
     await oneLeader(remaining)
