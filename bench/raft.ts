@@ -7,7 +7,8 @@
  * - linearizable reads at 32 in flight of keys written before, through the leader and through a
  *   follower: ours `kv.get` through `SwarmnetClient` (ReadIndex, no log write), etcd's `get`
  *   through the `etcd3` client (linearizable unless `.serializable(true)` is asked for);
- * - rolling restart under load: 32 writes in flight through a client that follows the leader,
+ * - rolling restart under load: the same 1,500 writes/s offered to both (at most 32 in flight;
+ *   `--rolling-rate 0`: a closed loop) through a client that follows the leader,
  *   each voter in turn stopped with SIGTERM (the current leader first while one is left, both
  *   systems hand leadership over on a graceful stop), restarted from its data dir and caught up;
  *   the longest interval between two consecutive acknowledged writes (the gap), and for every
@@ -43,6 +44,11 @@ export interface RaftBenchOptions {
   soakMinutes: number
   /** Rolling restarts of all voters, one after the other; the table shows the first. */
   rollingRounds: number
+  /**
+   * Writes per second offered during the rolling restarts, the same to both systems, at most
+   * ROLL_IN_FLIGHT at a time (0: a closed loop, each system as fast as it answers).
+   */
+  rollingRate: number
 }
 
 interface Failover { median: number, max: number, runs: number[] }
@@ -68,6 +74,8 @@ interface Rolling {
   steadyGapMs: number
   acked: number
   failed: number
+  /** Writes per second offered (0: a closed loop). */
+  rate: number
   /** The longest gap of each rolling restart of the run, this one first. */
   rounds?: number[]
   /** Every gap over the target in the run's rolling restarts, with what the host was stalled on. */
@@ -157,6 +165,12 @@ async function measureFailover (kill: () => Promise<void>, survivors: Array<() =
 /** Reads before each measured row of reads (the first row follows 17,000 writes: 500 left it 30% below the next, in a 0.2 s window). */
 const READ_WARMUP = 2000
 const ROLL_IN_FLIGHT = 32
+/**
+ * Offered writes per second: the same steady load for both systems, well within what each
+ * sustains while a member restarts. A closed loop would instead push each as fast as it answers
+ * (swarmnet 2.5-4x etcd's rate), and on a host of 2 shared cores that measures saturation.
+ */
+const ROLL_RATE = 1500
 /** Per-request timeout of the rolling-restart client. */
 const ROLL_TIMEOUT_MS = 300
 /** swarmnet's heartbeat interval (3 ticks of 15 ms): the unit of the gap target. */
@@ -187,6 +201,8 @@ class LeaderFollowingWriter {
   /** performance.now() of every acknowledged write, in order. */
   readonly acks: number[] = []
   failed = 0
+  /** Writes per second offered (0: a closed loop). */
+  rate = 0
   private target: string | undefined
   private locating: Promise<void> | undefined
   private running = true
@@ -195,6 +211,8 @@ class LeaderFollowingWriter {
   private readonly whoLeads: () => Promise<string | undefined>
   private readonly hint?: (target: string) => string | undefined
   private loops: Array<Promise<void>> = []
+  private interval = 0
+  private nextSlot = 0
 
   constructor (put: (target: string, key: string) => Promise<boolean>, whoLeads: () => Promise<string | undefined>, hint?: (target: string) => string | undefined) {
     this.put = put
@@ -202,7 +220,10 @@ class LeaderFollowingWriter {
     this.hint = hint
   }
 
-  start (inFlight: number): void {
+  /** `rate` writes per second at most (0: none held back), never more than `inFlight` at a time. */
+  start (inFlight: number, rate: number): void {
+    this.rate = rate
+    this.interval = rate > 0 ? 1000 / rate : 0
     this.loops = Array.from({ length: inFlight }, async () => this.loop())
   }
 
@@ -235,8 +256,21 @@ class LeaderFollowingWriter {
     return out
   }
 
+  /**
+   * Waits for the next slot of the offered rate. Slots missed while the system was slow are not
+   * made up in a burst: the loops then run closed until they are back on schedule.
+   */
+  private async pace (): Promise<void> {
+    if (this.interval === 0) return
+    const now = performance.now()
+    const slot = Math.max(now, this.nextSlot)
+    this.nextSlot = slot + this.interval
+    if (slot > now) await sleep(slot - now)
+  }
+
   private async loop (): Promise<void> {
     while (this.running) {
+      await this.pace()
       const target = this.target
       if (target === undefined) { await this.relocate(undefined); continue }
       const ok = await this.put(target, `roll/${this.n++ % 1000}`)
@@ -407,7 +441,7 @@ function nextToRestart (roles: Array<string | undefined>, restarted: boolean[]):
   return leader >= 0 ? leader : restarted.indexOf(false)
 }
 
-async function swarmnetRolling (members: SwarmnetMember[], restart: (m: SwarmnetMember) => Promise<SwarmnetMember>, pressure: HostPressure | undefined): Promise<Rolling> {
+async function swarmnetRolling (members: SwarmnetMember[], restart: (m: SwarmnetMember) => Promise<SwarmnetMember>, rate: number, pressure: HostPressure | undefined): Promise<Rolling> {
   await swarmnetLeader(members)
   const clients = new Map<string, SwarmnetClient>()
   const clientFor = (api: string): SwarmnetClient => {
@@ -436,7 +470,7 @@ async function swarmnetRolling (members: SwarmnetMember[], restart: (m: Swarmnet
     return named !== null && members.some(x => x.peerId === named && x.proc.exitCode === null && x.proc.signalCode === null) ? named : undefined
   }
   const writer = new LeaderFollowingWriter(put, whoLeads, hint)
-  writer.start(ROLL_IN_FLIGHT)
+  writer.start(ROLL_IN_FLIGHT, rate)
   const windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }> = []
   const steady = { from: 0, to: 0 }
   try {
@@ -500,6 +534,7 @@ function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: st
     steadyGapMs: writer.maxGap(steady.from, steady.to),
     acked: writer.acks.filter(t => t >= from && t <= to).length,
     failed: writer.failed,
+    rate: writer.rate,
     over
   }
 }
@@ -619,7 +654,7 @@ async function runSwarmnet (opts: RaftBenchOptions): Promise<Side> {
       process.stderr.write(`bench: swarmnet soak: ${written} writes, ${soak.elections} elections\n`)
     }
     client.close()
-    const rolling = await rollingRounds(opts.rollingRounds, async p => await swarmnetRolling(members, restart, p), 'swarmnet')
+    const rolling = await rollingRounds(opts.rollingRounds, async p => await swarmnetRolling(members, restart, opts.rollingRate, p), 'swarmnet')
     process.stderr.write(`bench: swarmnet rolling restart: longest gap ${rolling.gapMs.toFixed(0)} ms (steady ${rolling.steadyGapMs.toFixed(0)} ms)\n`)
     // Without the load, a member still behind catches up (its last snapshot transfer included).
     await swarmnetLeader(members, 60_000)
@@ -766,7 +801,7 @@ async function etcdReads (members: EtcdMember[], leader: EtcdMember, total: numb
 /** A cockatiel policy that runs the call once: the rolling-restart client does its own retries. */
 const ONCE = { execute: async (fn: (context: { signal: AbortSignal, attempt: number }) => unknown) => await fn({ signal: new AbortController().signal, attempt: 0 }) }
 
-async function etcdRolling (bin: string, members: EtcdMember[], cluster: string, pressure: HostPressure | undefined): Promise<Rolling> {
+async function etcdRolling (bin: string, members: EtcdMember[], cluster: string, rate: number, pressure: HostPressure | undefined): Promise<Rolling> {
   await etcdLeader(members)
   const Etcd3 = await etcd3Constructor()
   // One gRPC client per member process (a restarted member gets a fresh channel, no reconnect backoff).
@@ -799,7 +834,7 @@ async function etcdRolling (bin: string, members: EtcdMember[], cluster: string,
     return best?.leader
   }
   const writer = new LeaderFollowingWriter(put, whoLeads)
-  writer.start(ROLL_IN_FLIGHT)
+  writer.start(ROLL_IN_FLIGHT, rate)
   const windows: Array<{ role: string, from: number, to: number, stopMs: number, catchUpMs: number, keptUp: boolean }> = []
   const steady = { from: 0, to: 0 }
   try {
@@ -868,7 +903,7 @@ async function runEtcd (bin: string, opts: RaftBenchOptions): Promise<Side> {
     grpc?.close()
     grpc = undefined
     const reads = await etcdReads(members, leader, opts.writes, Math.min(1000, opts.writes))
-    const rolling = await rollingRounds(opts.rollingRounds, async p => await etcdRolling(bin, members, cluster, p), 'etcd')
+    const rolling = await rollingRounds(opts.rollingRounds, async p => await etcdRolling(bin, members, cluster, opts.rollingRate, p), 'etcd')
     process.stderr.write(`bench: etcd rolling restart: longest gap ${rolling.gapMs.toFixed(0)} ms (steady ${rolling.steadyGapMs.toFixed(0)} ms)\n`)
     const runs: number[] = []
     for (let r = 0; r < opts.failovers; r++) {
@@ -937,7 +972,7 @@ function rollingSection (ours: Side, theirs: Side | undefined): string[] {
   }
   return [
     '',
-    `Rolling restart under load: ${ROLL_IN_FLIGHT} writes in flight through a client that follows the leader (per-request timeout ${ROLL_TIMEOUT_MS} ms; after a failure it asks the live members who leads, swarmnet's \`GET /v1/leader\`, etcd's maintenance status, and retries there; swarmnet through \`SwarmnetClient\`, etcd through ${theirs?.client.startsWith('the `etcd3`') === true ? 'the `etcd3` gRPC client without its own retries' : 'its gateway'}). Each voter in turn, the current leader first while one is left, gets SIGTERM (in both systems a leader stopping gracefully first hands leadership over), is started again from its data dir on the same addresses and catches up (a follower that has applied what the leader had committed one 20 ms poll earlier); the next restart follows 0.5 s later. The gap is the longest interval between two consecutive acknowledged writes; a restart's gap is the longest one ending between its SIGTERM and the next restart's. Heartbeats of ${HEARTBEAT_MS} ms (swarmnet's; etcd's own is 100 ms); target: no gap over ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms):`,
+    `Rolling restart under load: ${ours.rolling.rate > 0 ? `${k(ours.rolling.rate)} writes per second offered, the same to both systems, at most ${ROLL_IN_FLIGHT} in flight` : `${ROLL_IN_FLIGHT} writes in flight in a closed loop`} through a client that follows the leader (per-request timeout ${ROLL_TIMEOUT_MS} ms; after a failure it asks the live members who leads, swarmnet's \`GET /v1/leader\`, etcd's maintenance status, and retries there; swarmnet through \`SwarmnetClient\`, etcd through ${theirs?.client.startsWith('the `etcd3`') === true ? 'the `etcd3` gRPC client without its own retries' : 'its gateway'}). Each voter in turn, the current leader first while one is left, gets SIGTERM (in both systems a leader stopping gracefully first hands leadership over), is started again from its data dir on the same addresses and catches up (a follower that has applied what the leader had committed one 20 ms poll earlier); the next restart follows 0.5 s later. The gap is the longest interval between two consecutive acknowledged writes; a restart's gap is the longest one ending between its SIGTERM and the next restart's. Heartbeats of ${HEARTBEAT_MS} ms (swarmnet's; etcd's own is 100 ms); target: no gap over ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms):`,
     '',
     '| system | restart: role when stopped | gap ms | gap in heartbeats | SIGTERM to exit ms | start to caught-up follower ms |',
     '|---|---|---:|---:|---:|---:|',
@@ -966,8 +1001,8 @@ function snapshotSection (ours: Side): string[] {
   ]
 }
 
-export function parseRaftOptions (v: { writes?: string, failovers?: string, 'soak-minutes'?: string, 'rolling-rounds'?: string }): RaftBenchOptions {
-  return { writes: Number(v.writes ?? 4000), failovers: Number(v.failovers ?? 10), soakMinutes: Number(v['soak-minutes'] ?? 0), rollingRounds: Math.max(1, Number(v['rolling-rounds'] ?? 5)) }
+export function parseRaftOptions (v: { writes?: string, failovers?: string, 'soak-minutes'?: string, 'rolling-rounds'?: string, 'rolling-rate'?: string }): RaftBenchOptions {
+  return { writes: Number(v.writes ?? 4000), failovers: Number(v.failovers ?? 10), soakMinutes: Number(v['soak-minutes'] ?? 0), rollingRounds: Math.max(1, Number(v['rolling-rounds'] ?? 5)), rollingRate: Math.max(0, Number(v['rolling-rate'] ?? ROLL_RATE)) }
 }
 
 export async function runRaft (opts: RaftBenchOptions): Promise<{ markdown: string, data: unknown }> {

@@ -74,9 +74,9 @@ export const benchmarks: Record<string, Benchmark> = {
     about: 'Durable writes to the leader of a 3-member cluster on 127.0.0.1 (swarmnet: three `swarmnet start --voters 3` processes joined ' +
       'through one bootstrap peer; etcd 3.4 from Debian\'s etcd-server, default settings), side by side in one run, the client in the ' +
       'benchmark process; and failover after SIGKILL of the leader. Source: `bench/raft.ts`.',
-    options: { writes: { type: 'string' }, failovers: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'rolling-rounds': { type: 'string' } },
-    usage: ['--writes 4000    writes per in-flight level (1 in flight: a quarter)', '--failovers 10   leader kills per system', '--soak-minutes 0 minutes of loaded writes counting spurious elections (swarmnet)', '--rolling-rounds 5 rolling restarts of all 3 voters per system'],
-    run: async (values) => runRaft(parseRaftOptions(values as { writes?: string, failovers?: string, 'soak-minutes'?: string, 'rolling-rounds'?: string })),
+    options: { writes: { type: 'string' }, failovers: { type: 'string' }, 'soak-minutes': { type: 'string' }, 'rolling-rounds': { type: 'string' }, 'rolling-rate': { type: 'string' } },
+    usage: ['--writes 4000    writes per in-flight level (1 in flight: a quarter)', '--failovers 10   leader kills per system', '--soak-minutes 0 minutes of loaded writes counting spurious elections (swarmnet)', '--rolling-rounds 5 rolling restarts of all 3 voters per system', '--rolling-rate 1500 writes/s offered during them (0: a closed loop)'],
+    run: async (values) => runRaft(parseRaftOptions(values as { writes?: string, failovers?: string, 'soak-minutes'?: string, 'rolling-rounds'?: string, 'rolling-rate'?: string })),
     cleanup: cleanupRaft
   },
   crdt: {
