@@ -1002,7 +1002,9 @@ function snapshotSection (ours: Side): string[] {
 }
 
 export function parseRaftOptions (v: { writes?: string, failovers?: string, 'soak-minutes'?: string, 'rolling-rounds'?: string, 'rolling-rate'?: string }): RaftBenchOptions {
-  return { writes: Number(v.writes ?? 4000), failovers: Number(v.failovers ?? 10), soakMinutes: Number(v['soak-minutes'] ?? 0), rollingRounds: Math.max(1, Number(v['rolling-rounds'] ?? 5)), rollingRate: Math.max(0, Number(v['rolling-rate'] ?? ROLL_RATE)) }
+  const rollingRate = Number(v['rolling-rate'] ?? ROLL_RATE)
+  if (!Number.isFinite(rollingRate) || rollingRate < 0) throw new Error(`--rolling-rate: writes per second, a number >= 0 (got ${v['rolling-rate'] ?? ''})`)
+  return { writes: Number(v.writes ?? 4000), failovers: Number(v.failovers ?? 10), soakMinutes: Number(v['soak-minutes'] ?? 0), rollingRounds: Math.max(1, Number(v['rolling-rounds'] ?? 5)), rollingRate }
 }
 
 export async function runRaft (opts: RaftBenchOptions): Promise<{ markdown: string, data: unknown }> {
