@@ -17,11 +17,12 @@ import { runMessaging, parseMessagingOptions, cleanup as cleanupMessaging } from
 import { runRaft, parseRaftOptions, cleanup as cleanupRaft } from './raft.js'
 import { runCrdt, parseCrdtOptions, cleanup as cleanupCrdt } from './crdt.js'
 import { runCoordination, parseCoordinationOptions, cleanup as cleanupCoordination } from './coordination.js'
-import { resizeV8Pool } from '../node/v8-pool.js'
+import { applyV8Settings } from '../node/v8-settings.js'
 
 // The load generator shares the host with the members it measures: it sizes V8's worker pool as
-// they do (node/v8-pool.ts), or its own background threads would delay the acks it times.
-resizeV8Pool()
+// they do (node/v8-settings.ts), or its own background threads would delay the acks it times.
+// Its young generation stays V8's, as in every run recorded before the members' changed.
+applyV8Settings({ youngGeneration: false })
 
 type Values = Record<string, string | boolean | Array<string | boolean> | undefined>
 

@@ -7,14 +7,14 @@
  * build that only ran tsc) it loads the modules one by one: slower to start, same behaviour.
  */
 import module from 'node:module'
-import { isDaemon, resizeV8Pool, V8PoolSizeError } from './v8-pool.js'
+import { isDaemon, applyV8Settings, V8SettingError } from './v8-settings.js'
 
-// A daemon sizes V8's worker pool to the host first (see v8-pool.ts).
+// A daemon sets V8's worker pool and young generation first (see v8-settings.ts).
 if (isDaemon(process.argv.slice(2))) {
   try {
-    resizeV8Pool()
+    applyV8Settings()
   } catch (err) {
-    if (!(err instanceof V8PoolSizeError)) throw err
+    if (!(err instanceof V8SettingError)) throw err
     // A configuration error, reported like the others: one line, exit code 2.
     process.stderr.write(`swarmnet: ${err.message}\n`)
     process.exit(2)

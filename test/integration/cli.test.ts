@@ -5,7 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCli, spawnCli, killAll, status, type CliProcess } from '../harness/cli.js'
 import { waitFor, withDeadline } from '../harness/wait.js'
-import { v8PoolSize } from '../../node/v8-pool.js'
+import { v8Flags } from '../../node/v8-settings.js'
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'swarmnet-cli-'))
 const local = (dir: string, ...extra: string[]): string[] =>
@@ -124,18 +124,24 @@ describe('swarmnet CLI', function () {
     }
   })
 
-  it('a daemon runs with V8\'s worker pool sized to the host, in the same process; SWARMNET_V8_POOL_SIZE overrides it', async () => {
+  it('a daemon runs with V8\'s worker pool sized to the host and small semi-spaces, in the same process; SWARMNET_V8_* override them', async () => {
     // Reads /proc, as the snapshot test does: the suite runs on Linux (.ci/run), on the pinned Node 24.
-    const expected = v8PoolSize({ cores: availableParallelism(), env: {}, execArgv: [] })
-    for (const [env, size] of [[{}, expected], [{ SWARMNET_V8_POOL_SIZE: '3' }, 3], [{ SWARMNET_V8_POOL_SIZE: '0' }, undefined]] as const) {
+    const expected = v8Flags({ cores: availableParallelism(), env: {}, execArgv: [] })
+    const cases: Array<[Record<string, string>, string[]]> = [
+      [{}, expected],
+      [{ SWARMNET_V8_POOL_SIZE: '3', SWARMNET_V8_SEMI_SPACE_MB: '4' }, ['--v8-pool-size=3', '--max-semi-space-size=4']],
+      [{ SWARMNET_V8_POOL_SIZE: '0', SWARMNET_V8_SEMI_SPACE_MB: '0' }, []]
+    ]
+    for (const [env, want] of cases) {
       const p = spawnCli(['start', ...local(tmp())], { env })
       await p.ready
-      const flags = readFileSync(`/proc/${p.proc.pid!}/cmdline`, 'utf8').split('\0').filter(a => a.startsWith('--v8-pool-size'))
-      assert.deepEqual(flags, size === undefined ? [] : [`--v8-pool-size=${size}`], JSON.stringify(env))
+      const flags = readFileSync(`/proc/${p.proc.pid!}/cmdline`, 'utf8').split('\0').filter(a => a.startsWith('--v8-pool-size') || a.startsWith('--max-semi-space-size'))
+      assert.deepEqual(flags, want, JSON.stringify(env))
       p.proc.kill('SIGTERM')
       assert.equal((await withDeadline(p.exit, 5000, 'exit after SIGTERM')).code, 0)
     }
     await expectExit2(['start', ...local(tmp())], /^swarmnet: SWARMNET_V8_POOL_SIZE must be an integer from 0 .* got "lots"$/, { SWARMNET_V8_POOL_SIZE: 'lots' })
+    await expectExit2(['start', ...local(tmp())], /^swarmnet: SWARMNET_V8_SEMI_SPACE_MB must be an integer from 0 .* got "huge"$/, { SWARMNET_V8_SEMI_SPACE_MB: 'huge' })
   })
 
   it('requires the API token when one is set', async () => {
