@@ -74,8 +74,6 @@ interface Rolling {
   steadyGapMs: number
   acked: number
   failed: number
-  /** Writes per second offered (0: a closed loop). */
-  rate: number
   /** The longest gap of each rolling restart of the run, this one first. */
   rounds?: number[]
   /** Every gap over the target in the run's rolling restarts, with what the host was stalled on. */
@@ -105,7 +103,7 @@ async function rollingRounds (n: number, once: (pressure: HostPressure | undefin
   try {
     const first = await once(pressure)
     const rounds = [first.gapMs]
-    const over = first.over.map(g => ({ ...g, round: 1 }))
+    const over = [...first.over]
     for (let r = 1; r < n; r++) {
       const next = await once(pressure)
       rounds.push(next.gapMs)
@@ -201,8 +199,6 @@ class LeaderFollowingWriter {
   /** performance.now() of every acknowledged write, in order. */
   readonly acks: number[] = []
   failed = 0
-  /** Writes per second offered (0: a closed loop). */
-  rate = 0
   private target: string | undefined
   private locating: Promise<void> | undefined
   private running = true
@@ -222,7 +218,6 @@ class LeaderFollowingWriter {
 
   /** `rate` writes per second at most (0: none held back), never more than `inFlight` at a time. */
   start (inFlight: number, rate: number): void {
-    this.rate = rate
     this.interval = rate > 0 ? 1000 / rate : 0
     this.loops = Array.from({ length: inFlight }, async () => this.loop())
   }
@@ -534,7 +529,6 @@ function rollingResult (writer: LeaderFollowingWriter, windows: Array<{ role: st
     steadyGapMs: writer.maxGap(steady.from, steady.to),
     acked: writer.acks.filter(t => t >= from && t <= to).length,
     failed: writer.failed,
-    rate: writer.rate,
     over
   }
 }
@@ -946,7 +940,7 @@ function readsSection (ours: Side, theirs: Side | undefined, total: number, etcd
   ]
 }
 
-function rollingSection (ours: Side, theirs: Side | undefined): string[] {
+function rollingSection (ours: Side, theirs: Side | undefined, rate: number): string[] {
   if (ours.rolling == null) return []
   const target = GAP_TARGET_HEARTBEATS * HEARTBEAT_MS
   const rows = (name: string, r: Rolling | undefined): string[] => r == null
@@ -972,7 +966,7 @@ function rollingSection (ours: Side, theirs: Side | undefined): string[] {
   }
   return [
     '',
-    `Rolling restart under load: ${ours.rolling.rate > 0 ? `${k(ours.rolling.rate)} writes per second offered, the same to both systems, at most ${ROLL_IN_FLIGHT} in flight` : `${ROLL_IN_FLIGHT} writes in flight in a closed loop`} through a client that follows the leader (per-request timeout ${ROLL_TIMEOUT_MS} ms; after a failure it asks the live members who leads, swarmnet's \`GET /v1/leader\`, etcd's maintenance status, and retries there; swarmnet through \`SwarmnetClient\`, etcd through ${theirs?.client.startsWith('the `etcd3`') === true ? 'the `etcd3` gRPC client without its own retries' : 'its gateway'}). Each voter in turn, the current leader first while one is left, gets SIGTERM (in both systems a leader stopping gracefully first hands leadership over), is started again from its data dir on the same addresses and catches up (a follower that has applied what the leader had committed one 20 ms poll earlier); the next restart follows 0.5 s later. The gap is the longest interval between two consecutive acknowledged writes; a restart's gap is the longest one ending between its SIGTERM and the next restart's. Heartbeats of ${HEARTBEAT_MS} ms (swarmnet's; etcd's own is 100 ms); target: no gap over ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms):`,
+    `Rolling restart under load: ${rate > 0 ? `${k(rate)} writes per second offered, the same to both systems, at most ${ROLL_IN_FLIGHT} in flight` : `${ROLL_IN_FLIGHT} writes in flight in a closed loop`} through a client that follows the leader (per-request timeout ${ROLL_TIMEOUT_MS} ms; after a failure it asks the live members who leads, swarmnet's \`GET /v1/leader\`, etcd's maintenance status, and retries there; swarmnet through \`SwarmnetClient\`, etcd through ${theirs?.client.startsWith('the `etcd3`') === true ? 'the `etcd3` gRPC client without its own retries' : 'its gateway'}). Each voter in turn, the current leader first while one is left, gets SIGTERM (in both systems a leader stopping gracefully first hands leadership over), is started again from its data dir on the same addresses and catches up (a follower that has applied what the leader had committed one 20 ms poll earlier); the next restart follows 0.5 s later. The gap is the longest interval between two consecutive acknowledged writes; a restart's gap is the longest one ending between its SIGTERM and the next restart's. Heartbeats of ${HEARTBEAT_MS} ms (swarmnet's; etcd's own is 100 ms); target: no gap over ${GAP_TARGET_HEARTBEATS} heartbeats (${target} ms):`,
     '',
     '| system | restart: role when stopped | gap ms | gap in heartbeats | SIGTERM to exit ms | start to caught-up follower ms |',
     '|---|---|---:|---:|---:|---:|',
@@ -1032,7 +1026,7 @@ export async function runRaft (opts: RaftBenchOptions): Promise<{ markdown: stri
       `Leader elections during the write runs (spurious, from a term change): swarmnet ${ours.elections}, etcd ${theirs?.elections ?? '-'}.`,
       ...(ours.soak != null ? ['', `Loaded run: ${ours.soak.minutes} minutes of writes at 32 in flight on swarmnet, ${k(ours.soak.writes)} acknowledged (${ours.soak.failed} failed); leader elections in it: ${ours.soak.elections}.`] : []),
       ...readsSection(ours, theirs, opts.writes, theirs == null ? '(skipped)' : theirs.client.startsWith('the `etcd3`') ? 'the `etcd3` gRPC client' : 'its HTTP/JSON gateway (`POST /v3/kv/range`)'),
-      ...rollingSection(ours, theirs),
+      ...rollingSection(ours, theirs, opts.rollingRate),
       '',
       `Failover: SIGKILL of the leader until the first write committed through a survivor (clients with a 300 ms per-request timeout, round robin), ${opts.failovers} times; swarmnet ticks every 15 ms, heartbeat 3 ticks, election timeout 10-20 ticks; etcd defaults (heartbeat 100 ms, election 1000 ms):`,
       '',
